@@ -1,0 +1,163 @@
+//! Command-line definitions only: what the user can type, checked by clap,
+//! with no I/O. `config` turns this into the parts that do the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "till-scan",
+    version,
+    about = "Find hardcoded provider API keys in files and git history",
+    long_about = "Find hardcoded provider API keys in a directory or standard input.\n\
+                  With no command, scans the current directory (`till-scan dir .`).\n\
+                  Exit codes: 0 no findings, 1 findings, 2 error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (default: the current directory).
+    Dir {
+        /// Files or directories to scan.
+        paths: Vec<PathBuf>,
+    },
+    /// Scan standard input.
+    Stdin {
+        /// Path to show for the input in reports (and to match config path allowlists).
+        #[arg(long, value_name = "NAME")]
+        path_hint: Option<String>,
+    },
+    /// List or check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Write a baseline of what a scan finds now; later scans ignore those secrets.
+    Baseline {
+        /// Files or directories to scan (default: the current directory).
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in force (built-in, --rules and config rule dirs).
+    List,
+    /// Compile every rule and prove its examples and negative examples.
+    Check {
+        /// A directory (or file) of rule files to check instead of the rules in force.
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Report format [default: human, or `format` in the config file].
+    #[arg(long, short = 'f', global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Config file [default: .till-scan.toml in the (first) scanned directory].
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Extra rule directory or file (repeatable); loaded after the built-in rules.
+    #[arg(long = "rules", global = true, value_name = "DIR")]
+    pub rule_dirs: Vec<PathBuf>,
+    /// Use only the rules from --rules / config, not the built-in ones.
+    #[arg(long, global = true)]
+    pub no_builtin_rules: bool,
+    /// Worker threads [default: all cores].
+    #[arg(long, short = 'j', global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print secrets in full instead of redacted.
+    #[arg(long, global = true)]
+    pub no_redact: bool,
+    /// Skip files larger than this (e.g. 10MiB, 500K, 1048576) [default: 10MiB].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Baseline file of accepted secrets [default: .till-scan-baseline.json in the scanned directory].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Ignore any baseline file.
+    #[arg(long, global = true)]
+    pub no_baseline: bool,
+    /// Do not honour .gitignore, .ignore and .till-scanignore files.
+    #[arg(long, global = true)]
+    pub no_ignore: bool,
+    /// Colour in human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More detail on standard error (skipped files, unused baseline entries).
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print nothing on standard error but errors.
+    #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// Parses a size such as `10MiB`, `10M`, `500k`, `2GB` or `1048576` into bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 10MiB, 500K or a number of bytes)"))?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` in `{text}` (use K, M or G)"
+            ))
+        }
+    };
+    Ok((number * factor) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("10MiB").unwrap(), 10 << 20);
+        assert_eq!(parse_size("500k").unwrap(), 500 << 10);
+        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("10X").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,329 @@
+//! `.till-scan.toml`: rule selection, extra rule directories, excludes,
+//! allowlists, size limit and default format. Unknown keys are errors that
+//! name the key, the file and the line.
+
+use std::path::{Path, PathBuf};
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use crate::cli::{parse_size, Format};
+use crate::rules::RuleSet;
+
+/// The config file looked for at the scanned root.
+pub const CONFIG_FILE_NAME: &str = ".till-scan.toml";
+
+/// Default `--max-file-size`: 10 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Default report format.
+    pub format: Option<Format>,
+    /// Skip files larger than this ("10MiB", "500K" or bytes).
+    pub max_file_size: Option<SizeValue>,
+    /// Gitignore-style patterns of paths not to scan.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Extra rule directories (relative to the config file).
+    #[serde(default)]
+    pub rule_dirs: Vec<PathBuf>,
+    /// Baseline file (relative to the config file).
+    pub baseline: Option<PathBuf>,
+    #[serde(default)]
+    pub rules: RuleSelection,
+    #[serde(default)]
+    pub allowlist: AllowlistConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSelection {
+    /// If non-empty, only these rule ids run (`*` at the end matches a prefix).
+    #[serde(default)]
+    pub enable: Vec<String>,
+    /// These rule ids never run (`*` at the end matches a prefix).
+    #[serde(default)]
+    pub disable: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistConfig {
+    /// Gitignore-style path patterns whose findings are ignored.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Regexes; a secret matching one is ignored.
+    #[serde(default)]
+    pub regexes: Vec<String>,
+    /// Substrings (case-insensitive); a secret containing one is ignored.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+/// A loaded config file and where it came from.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub file: ConfigFile,
+    /// Directory of the config file; relative paths in it resolve from here.
+    pub dir: PathBuf,
+    pub path: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads `explicit`, or `.till-scan.toml` in `root` if it exists, or defaults.
+    pub fn load(explicit: Option<&Path>, root: &Path) -> anyhow::Result<Config> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let candidate = root.join(CONFIG_FILE_NAME);
+                if !candidate.is_file() {
+                    return Ok(Config {
+                        dir: root.to_path_buf(),
+                        ..Config::default()
+                    });
+                }
+                candidate
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+        let file = parse(&text).map_err(|m| anyhow::anyhow!("{}{m}", path.display()))?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let config = Config {
+            file,
+            dir,
+            path: Some(path),
+        };
+        config.max_file_size()?;
+        Ok(config)
+    }
+
+    pub fn max_file_size(&self) -> anyhow::Result<Option<u64>> {
+        match &self.file.max_file_size {
+            None => Ok(None),
+            Some(SizeValue::Bytes(n)) => Ok(Some(*n)),
+            Some(SizeValue::Text(t)) => parse_size(t)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("{}: max_file_size: {e}", self.label())),
+        }
+    }
+
+    fn label(&self) -> String {
+        self.path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| CONFIG_FILE_NAME.into())
+    }
+
+    pub fn rule_dirs(&self) -> Vec<PathBuf> {
+        self.file
+            .rule_dirs
+            .iter()
+            .map(|d| self.dir.join(d))
+            .collect()
+    }
+
+    pub fn baseline_path(&self) -> Option<PathBuf> {
+        self.file.baseline.as_ref().map(|b| self.dir.join(b))
+    }
+
+    /// Applies `[rules] enable/disable`; an entry that names no rule is an error
+    /// (a typo would otherwise silently disable nothing).
+    pub fn select_rules(&self, set: &mut RuleSet) -> anyhow::Result<()> {
+        let sel = &self.file.rules;
+        for pattern in sel.enable.iter().chain(&sel.disable) {
+            if !set.rules.iter().any(|r| id_matches(pattern, &r.id)) {
+                anyhow::bail!("{}: [rules] names `{pattern}`, which matches no rule (see `till-scan rules list`)", self.label());
+            }
+        }
+        if !sel.enable.is_empty() {
+            set.retain(|r| sel.enable.iter().any(|p| id_matches(p, &r.id)));
+        }
+        set.retain(|r| !sel.disable.iter().any(|p| id_matches(p, &r.id)));
+        Ok(())
+    }
+
+    /// Builds the gitignore-style matcher of `exclude` patterns, rooted at `root`.
+    pub fn excludes(&self, root: &Path) -> anyhow::Result<Option<Gitignore>> {
+        gitignore(
+            root,
+            &self.file.exclude,
+            &format!("{}: exclude", self.label()),
+        )
+    }
+
+    pub fn allowlist(&self, root: &Path) -> anyhow::Result<Allowlist> {
+        let a = &self.file.allowlist;
+        let regexes = a
+            .regexes
+            .iter()
+            .map(|r| {
+                Regex::new(r)
+                    .map_err(|e| anyhow::anyhow!("{}: allowlist.regexes: {e}", self.label()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Allowlist {
+            paths: gitignore(
+                root,
+                &a.paths,
+                &format!("{}: allowlist.paths", self.label()),
+            )?,
+            regexes,
+            stopwords: a
+                .stopwords
+                .iter()
+                .map(|s| s.to_ascii_lowercase().into_bytes())
+                .collect(),
+        })
+    }
+}
+
+fn parse(text: &str) -> Result<ConfigFile, String> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| {
+                format!(
+                    ":{}",
+                    text[..s.start.min(text.len())].matches('\n').count() + 1
+                )
+            })
+            .unwrap_or_default();
+        format!("{line}: {}", e.message())
+    })
+}
+
+fn id_matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => pattern == id,
+    }
+}
+
+fn gitignore(root: &Path, patterns: &[String], what: &str) -> anyhow::Result<Option<Gitignore>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GitignoreBuilder::new(root);
+    for p in patterns {
+        b.add_line(None, p)
+            .map_err(|e| anyhow::anyhow!("{what}: `{p}`: {e}"))?;
+    }
+    Ok(Some(b.build().map_err(|e| anyhow::anyhow!("{what}: {e}"))?))
+}
+
+/// True when `path` matches a gitignore-style matcher. Paths outside the
+/// matcher's root never match (the `ignore` crate would panic on them).
+pub fn ignored(matcher: &Gitignore, path: &Path, is_dir: bool) -> bool {
+    let relative = match path.strip_prefix(matcher.path()) {
+        Ok(rel) => rel,
+        Err(_) if path.has_root() => return false,
+        Err(_) => path.strip_prefix("./").unwrap_or(path),
+    };
+    if relative.as_os_str().is_empty() || relative.has_root() {
+        return false;
+    }
+    matcher
+        .matched_path_or_any_parents(relative, is_dir)
+        .is_ignore()
+}
+
+/// Config allowlists, applied to every finding.
+#[derive(Debug, Default, Clone)]
+pub struct Allowlist {
+    paths: Option<Gitignore>,
+    regexes: Vec<Regex>,
+    stopwords: Vec<Vec<u8>>,
+}
+
+impl Allowlist {
+    pub fn path_allowed(&self, path: &str) -> bool {
+        self.paths
+            .as_ref()
+            .is_some_and(|g| ignored(g, Path::new(path), false))
+    }
+
+    pub fn secret_allowed(&self, secret: &[u8]) -> bool {
+        if self.regexes.iter().any(|r| r.is_match(secret)) {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = parse("format = \"json\"\nexlude = [\"x\"]\n").unwrap_err();
+        assert!(err.starts_with(":2:"), "{err}");
+        assert!(err.contains("exlude"), "{err}");
+        let err = parse("[allowlist]\npath = []\n").unwrap_err();
+        assert!(err.contains("path"), "{err}");
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse(
+            r#"
+format = "sarif"
+max_file_size = "2MiB"
+exclude = ["vendor/", "*.min.js"]
+rule_dirs = ["rules"]
+baseline = "b.json"
+[rules]
+enable = ["openai.*"]
+disable = ["openai.legacy-key"]
+[allowlist]
+paths = ["fixtures/"]
+regexes = ["^sk-test"]
+stopwords = ["localdev"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.format, Some(Format::Sarif));
+        assert_eq!(c.exclude.len(), 2);
+    }
+
+    #[test]
+    fn allowlist_matches_paths_regexes_and_stopwords() {
+        let config = Config {
+            file: parse("[allowlist]\npaths = [\"fixtures/\"]\nregexes = [\"^abc\"]\nstopwords = [\"LocalDev\"]\n").unwrap(),
+            dir: PathBuf::from("."),
+            path: None,
+        };
+        let a = config.allowlist(Path::new("/repo")).unwrap();
+        assert!(a.path_allowed("/repo/fixtures/keys.txt"));
+        assert!(!a.path_allowed("/repo/src/keys.txt"));
+        assert!(a.path_allowed("fixtures/keys.txt"));
+        assert!(!a.path_allowed("/elsewhere/fixtures/keys.txt"));
+        assert!(a.secret_allowed(b"abcdef"));
+        assert!(a.secret_allowed(b"zz-localdev-zz"));
+        assert!(!a.secret_allowed(b"zzz"));
+    }
+
+    #[test]
+    fn rule_ids_match_exactly_or_by_prefix() {
+        assert!(id_matches("openai.*", "openai.project-key"));
+        assert!(id_matches("openai.project-key", "openai.project-key"));
+        assert!(!id_matches("openai.project", "openai.project-key"));
+    }
+}

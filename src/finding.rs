@@ -1,0 +1,241 @@
+//! Matches become findings: a [`Secret`] that redacts itself, a [`Location`]
+//! (path, line, column and, for history scans, the commit), and a fingerprint
+//! that hashes rule id + secret, so one secret in many places is one finding
+//! with many locations.
+
+use std::fmt;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A captured secret. `Debug` and `Display` redact; only [`Secret::expose`]
+/// gives the value, and callers must have the user's `--no-redact` to print it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(bytes: &[u8]) -> Secret {
+        Secret(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A few leading characters, enough to recognise a key's kind, then stars.
+    pub fn redacted(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let shown = (chars.len() / 5).min(6);
+        let mut out: String = chars[..shown].iter().collect();
+        out.push_str("********");
+        out
+    }
+
+    /// The secret as a report shows it.
+    pub fn display(&self, redact: bool) -> String {
+        if redact {
+            self.redacted()
+        } else {
+            self.0.clone()
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// The stable id of a finding: SHA-256 of `rule id`, a NUL byte and the
+/// secret, as 32 hex digits. Baselines and SARIF fingerprints use it.
+pub fn fingerprint(rule_id: &str, secret: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0u8]);
+    h.update(secret.as_bytes());
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The commit that introduced a blob, for history scans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    pub id: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// RFC 3339.
+    pub date: String,
+    pub summary: String,
+}
+
+/// Where one occurrence of a secret is. Lines and columns are 1-based;
+/// columns count Unicode scalar values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub commit: Option<CommitInfo>,
+}
+
+/// One occurrence of a secret matched by a rule.
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    pub till_provider: Option<String>,
+    pub fingerprint: String,
+    pub secret: Secret,
+    pub location: Location,
+}
+
+/// A distinct secret (rule + secret) with every place it was seen.
+#[derive(Debug, Clone)]
+pub struct Finding<'a> {
+    pub fingerprint: &'a str,
+    pub rule_id: &'a str,
+    pub rule_name: &'a str,
+    pub provider: &'a str,
+    pub secret: &'a Secret,
+    pub locations: Vec<&'a Location>,
+}
+
+/// Groups occurrences by fingerprint, in order of first appearance.
+pub fn group(occurrences: &[Occurrence]) -> Vec<Finding<'_>> {
+    let mut order: Vec<Finding<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for o in occurrences {
+        match index.get(o.fingerprint.as_str()) {
+            Some(&i) => order[i].locations.push(&o.location),
+            None => {
+                index.insert(&o.fingerprint, order.len());
+                order.push(Finding {
+                    fingerprint: &o.fingerprint,
+                    rule_id: &o.rule_id,
+                    rule_name: &o.rule_name,
+                    provider: &o.provider,
+                    secret: &o.secret,
+                    locations: vec![&o.location],
+                });
+            }
+        }
+    }
+    order
+}
+
+/// Turns byte offsets into 1-based line and column numbers, walking the blob
+/// once for a batch of sorted offsets (only blobs with matches pay for it).
+pub struct LineIndex<'a> {
+    data: &'a [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        LineIndex {
+            data,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    /// Line and column of `offset`; offsets must be asked in increasing order
+    /// for the walk to stay linear (a smaller one restarts from the top).
+    pub fn locate(&mut self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.data.len());
+        if offset < self.pos {
+            *self = LineIndex::new(self.data);
+        }
+        for nl in memchr::memchr_iter(b'\n', &self.data[self.pos..offset]) {
+            self.line += 1;
+            self.line_start = self.pos + nl + 1;
+        }
+        self.pos = offset;
+        let column = String::from_utf8_lossy(&self.data[self.line_start..offset])
+            .chars()
+            .count()
+            + 1;
+        (self.line, column)
+    }
+
+    /// The bytes of the line containing `offset`, without its newline.
+    pub fn line_text(data: &[u8], offset: usize) -> &[u8] {
+        let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
+        &data[start..end]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_redact_in_debug_and_display() {
+        let s = Secret::new(b"sk-proj-Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g");
+        assert!(!format!("{s}").contains("Q8k2mX9p"));
+        assert!(!format!("{s:?}").contains("Q8k2mX9p"));
+        assert!(s.redacted().starts_with("sk-pro"));
+        assert_eq!(s.display(false), s.expose());
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret() {
+        let a = fingerprint("openai.project-key", "sk-1");
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, fingerprint("openai.project-key", "sk-1"));
+        assert_ne!(a, fingerprint("openai.admin-key", "sk-1"));
+        assert_ne!(a, fingerprint("openai.project-key", "sk-2"));
+    }
+
+    #[test]
+    fn line_index_counts_lines_and_character_columns() {
+        let data = "ab\né key\n\nz".as_bytes();
+        let mut idx = LineIndex::new(data);
+        assert_eq!(idx.locate(0), (1, 1));
+        assert_eq!(idx.locate(1), (1, 2));
+        let key = data.windows(3).position(|w| w == b"key").unwrap();
+        assert_eq!(idx.locate(key), (2, 3));
+        assert_eq!(idx.locate(data.len() - 1), (4, 1));
+        assert_eq!(idx.locate(0), (1, 1));
+        assert_eq!(LineIndex::line_text(data, key), "é key".as_bytes());
+    }
+
+    #[test]
+    fn grouping_merges_locations_of_one_secret() {
+        let loc = |p: &str| Location {
+            path: p.into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 2,
+            commit: None,
+        };
+        let occ = |p: &str, s: &str| Occurrence {
+            rule_id: "r.k".into(),
+            rule_name: "R".into(),
+            provider: "R".into(),
+            till_provider: None,
+            fingerprint: fingerprint("r.k", s),
+            secret: Secret::new(s.as_bytes()),
+            location: loc(p),
+        };
+        let all = vec![occ("a", "s1"), occ("b", "s2"), occ("c", "s1")];
+        let groups = group(&all);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].locations.len(), 2);
+    }
+}

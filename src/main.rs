@@ -1,0 +1,17 @@
+//! The `till-scan` binary: parse the command line, run the command, map the
+//! outcome to an exit code (0 clean, 1 findings, 2 error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = till_scan::cli::Cli::parse();
+    match till_scan::app::run(cli) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(error) => {
+            eprintln!("till-scan: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! RuleSet -> Matcher: one Aho-Corasick pass over every rule's keywords picks
+//! the candidate rules of a blob and where their keywords occur; only those
+//! rules' regexes run, and only in windows around the hits (or over the whole
+//! blob for rules that ask for it). Captured secrets then go through the
+//! placeholder, stopword, allow, entropy and checksum filters.
+
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::bytes::Regex;
+
+use crate::filter;
+use crate::rules::{Rule, RuleSet};
+
+/// A rule compiled for matching.
+#[derive(Debug)]
+pub struct CompiledRule {
+    pub rule: Rule,
+    regex: Regex,
+    allow: Vec<Regex>,
+    stopwords: Vec<Vec<u8>>,
+}
+
+/// One accepted match in a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in [`Matcher::rules`].
+    pub rule: usize,
+    /// Byte range of the captured secret.
+    pub secret: Range<usize>,
+    /// Byte range of the whole regex match.
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    #[error("rule `{rule}` ({origin}): {message}")]
+    Rule {
+        rule: String,
+        origin: String,
+        message: String,
+    },
+    #[error("cannot build the keyword automaton: {0}")]
+    Keywords(String),
+}
+
+/// All rules, compiled, plus the keyword automaton that selects them.
+#[derive(Debug)]
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    keywords: AhoCorasick,
+    /// For each keyword pattern id, the rules it triggers.
+    keyword_rules: Vec<Vec<u32>>,
+}
+
+/// Per-thread buffers reused across blobs, so scanning allocates nothing in
+/// the common case of a blob without keyword hits.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Per rule: merged windows (start, end) around keyword hits.
+    windows: Vec<Vec<(usize, usize)>>,
+    /// Rules that got at least one hit in the current blob.
+    touched: Vec<u32>,
+}
+
+/// How far a window may be stretched to reach a line boundary.
+const LINE_SNAP_LIMIT: usize = 1024;
+
+impl Matcher {
+    pub fn new(set: &RuleSet) -> Result<Matcher, MatcherError> {
+        let mut rules = Vec::with_capacity(set.rules.len());
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        for (index, rule) in set.rules.iter().enumerate() {
+            let fail = |message: String| MatcherError::Rule {
+                rule: rule.id.clone(),
+                origin: rule.origin.clone(),
+                message,
+            };
+            let regex = regex::bytes::RegexBuilder::new(&rule.pattern)
+                .size_limit(64 << 20)
+                .unicode(false)
+                .build()
+                .map_err(|e| fail(format!("invalid pattern: {e}")))?;
+            let allow = rule
+                .allow
+                .iter()
+                .map(|a| Regex::new(a).map_err(|e| fail(format!("invalid allow pattern: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            for keyword in &rule.keywords {
+                let lower = keyword.to_ascii_lowercase();
+                let pid = match keywords.iter().position(|k| *k == lower) {
+                    Some(pid) => pid,
+                    None => {
+                        keywords.push(lower);
+                        keyword_rules.push(Vec::new());
+                        keywords.len() - 1
+                    }
+                };
+                if !keyword_rules[pid].contains(&(index as u32)) {
+                    keyword_rules[pid].push(index as u32);
+                }
+            }
+            rules.push(CompiledRule {
+                rule: rule.clone(),
+                regex,
+                allow,
+                stopwords: rule
+                    .stopwords
+                    .iter()
+                    .map(|s| s.as_bytes().to_vec())
+                    .collect(),
+            });
+        }
+        let build = |kind: Option<AhoCorasickKind>| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(&keywords)
+        };
+        let keywords = build(Some(AhoCorasickKind::DFA))
+            .or_else(|_| build(None))
+            .map_err(|e| MatcherError::Keywords(e.to_string()))?;
+        Ok(Matcher {
+            rules,
+            keywords,
+            keyword_rules,
+        })
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index].rule
+    }
+
+    /// Finds every accepted match in `data`, appending to `out` in no
+    /// particular order.
+    pub fn scan(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        if scratch.windows.len() < self.rules.len() {
+            scratch.windows.resize_with(self.rules.len(), Vec::new);
+        }
+        for hit in self.keywords.find_overlapping_iter(data) {
+            for &rule_index in &self.keyword_rules[hit.pattern().as_usize()] {
+                let window = self.rules[rule_index as usize].rule.window;
+                let (start, end) = if window == 0 {
+                    (0, data.len())
+                } else {
+                    (
+                        hit.start().saturating_sub(window),
+                        (hit.end() + window).min(data.len()),
+                    )
+                };
+                let windows = &mut scratch.windows[rule_index as usize];
+                match windows.last_mut() {
+                    None => {
+                        scratch.touched.push(rule_index);
+                        windows.push((start, end));
+                    }
+                    Some(last) if start <= last.1 => {
+                        last.0 = last.0.min(start);
+                        last.1 = last.1.max(end);
+                    }
+                    Some(_) => windows.push((start, end)),
+                }
+            }
+        }
+        for &rule_index in &scratch.touched {
+            let windows = std::mem::take(&mut scratch.windows[rule_index as usize]);
+            self.scan_windows(rule_index as usize, data, &windows, out);
+            let mut windows = windows;
+            windows.clear();
+            scratch.windows[rule_index as usize] = windows;
+        }
+        scratch.touched.clear();
+    }
+
+    fn scan_windows(
+        &self,
+        rule_index: usize,
+        data: &[u8],
+        windows: &[(usize, usize)],
+        out: &mut Vec<Match>,
+    ) {
+        let compiled = &self.rules[rule_index];
+        // Stretch windows to whole lines so anchors and boundaries behave, then
+        // merge the ones that now touch; the regex runs once per merged window.
+        let mut pending: Option<(usize, usize)> = None;
+        let run = |(start, end): (usize, usize), out: &mut Vec<Match>| {
+            for caps in compiled.regex.captures_iter(&data[start..end]) {
+                let (Some(whole), Some(secret)) = (caps.get(0), caps.get(1)) else {
+                    continue;
+                };
+                let secret_range = start + secret.start()..start + secret.end();
+                if self.accepts(compiled, &data[secret_range.clone()]) {
+                    out.push(Match {
+                        rule: rule_index,
+                        secret: secret_range,
+                        span: start + whole.start()..start + whole.end(),
+                    });
+                }
+            }
+        };
+        for &(start, end) in windows {
+            let start = snap_back(data, start);
+            let end = snap_forward(data, end);
+            pending = match pending {
+                Some((ps, pe)) if start <= pe => Some((ps, pe.max(end))),
+                Some(done) => {
+                    run(done, out);
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some(done) = pending {
+            run(done, out);
+        }
+    }
+
+    /// The filters every captured secret must pass.
+    fn accepts(&self, compiled: &CompiledRule, secret: &[u8]) -> bool {
+        let rule = &compiled.rule;
+        if secret.is_empty() || filter::is_placeholder(secret) {
+            return false;
+        }
+        if !compiled.stopwords.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if compiled
+                .stopwords
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return false;
+            }
+        }
+        if compiled.allow.iter().any(|a| a.is_match(secret)) {
+            return false;
+        }
+        if let Some(min) = rule.min_entropy {
+            if filter::shannon_entropy(secret) < min {
+                return false;
+            }
+        }
+        if let Some(v) = rule.validator {
+            if !filter::validate(v, secret) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn snap_back(data: &[u8], start: usize) -> usize {
+    let floor = start.saturating_sub(LINE_SNAP_LIMIT);
+    match memchr::memrchr(b'\n', &data[floor..start]) {
+        Some(i) => floor + i + 1,
+        None if floor == 0 => 0,
+        None => start,
+    }
+}
+
+fn snap_forward(data: &[u8], end: usize) -> usize {
+    let ceil = (end + LINE_SNAP_LIMIT).min(data.len());
+    match memchr::memchr(b'\n', &data[end..ceil]) {
+        Some(i) => end + i,
+        None if ceil == data.len() => ceil,
+        None => end,
+    }
+}
+
+/// Proves a rule's examples: each example must produce a match of that rule
+/// and no negative example may.
+pub fn check_examples(rule: &Rule) -> Result<(), Vec<String>> {
+    let mut set = RuleSet::default();
+    set.rules.push(rule.clone());
+    let matcher = Matcher::new(&set).map_err(|e| vec![e.to_string()])?;
+    let mut scratch = Scratch::default();
+    let mut failures = Vec::new();
+    for example in &rule.examples {
+        let mut out = Vec::new();
+        matcher.scan(example.as_bytes(), &mut scratch, &mut out);
+        if out.is_empty() {
+            failures.push(format!("example not found: {example:?}"));
+        }
+    }
+    for negative in &rule.negative_examples {
+        let mut out = Vec::new();
+        matcher.scan(negative.as_bytes(), &mut scratch, &mut out);
+        if let Some(m) = out.first() {
+            failures.push(format!(
+                "negative example matched ({:?}): {negative:?}",
+                String::from_utf8_lossy(&negative.as_bytes()[m.secret.clone()])
+            ));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn matcher(toml: &str) -> Matcher {
+        let mut set = RuleSet::default();
+        set.extend(parse_rule_file("t.toml", toml).unwrap())
+            .unwrap();
+        Matcher::new(&set).unwrap()
+    }
+
+    fn secrets(m: &Matcher, data: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        m.scan(data.as_bytes(), &mut Scratch::default(), &mut out);
+        out.sort_by_key(|m| m.secret.start);
+        out.iter()
+            .map(|x| data[x.secret.clone()].to_string())
+            .collect()
+    }
+
+    const TWO_RULES: &str = r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme_"]
+pattern = '\b(acme_[A-Za-z0-9]{20})\b'
+min_entropy = 3.0
+examples = ["x = acme_Q8k2mX9pL4vR7tY1wE3u"]
+negative_examples = ["acme_short"]
+
+[[rules]]
+id = "zeta.key"
+name = "Zeta key"
+provider = "Zeta"
+keywords = ["zeta"]
+pattern = '(?i)zeta{{near}}([a-f0-9]{32})\b'
+min_entropy = 3.0
+examples = ["ZETA_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
+negative_examples = ["KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
+"#;
+
+    #[test]
+    fn finds_only_rules_whose_keywords_occur() {
+        let m = matcher(TWO_RULES);
+        let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nother = 9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
+        assert_eq!(secrets(&m, data), vec!["acme_Q8k2mX9pL4vR7tY1wE3u"]);
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_overlapping() {
+        let m = matcher(TWO_RULES);
+        let data = "ZetA_token: 9f8e7d6c5b4a39281706f5e4d3c2b1a0 ACME_Q8k2mX9pL4vR7tY1wE3u";
+        // The acme regex is case-sensitive: the upper-case keyword selects the rule, the regex rejects it.
+        assert_eq!(secrets(&m, data), vec!["9f8e7d6c5b4a39281706f5e4d3c2b1a0"]);
+    }
+
+    #[test]
+    fn many_hits_in_a_large_blob_are_all_found_once() {
+        let m = matcher(TWO_RULES);
+        let mut data = String::new();
+        for i in 0..500 {
+            data.push_str(&format!("filler line {i} with nothing in it\n"));
+            if i % 50 == 0 {
+                data.push_str("key = acme_Q8k2mX9pL4vR7tY1wE3u\n");
+            }
+        }
+        assert_eq!(secrets(&m, &data).len(), 10);
+    }
+
+    #[test]
+    fn placeholders_entropy_and_filters_drop_candidates() {
+        let m = matcher(TWO_RULES);
+        assert!(secrets(&m, "acme_xxxxxxxxxxxxxxxxxxxx").is_empty());
+        assert!(secrets(&m, "acme_abababababababababab").is_empty());
+        assert!(secrets(&m, "zeta = 00000000000000000000000000000000").is_empty());
+    }
+
+    #[test]
+    fn whole_blob_window_finds_matches_far_from_keyword() {
+        let toml = r#"
+[[rules]]
+id = "pem.key"
+name = "PEM"
+provider = "PEM"
+keywords = ["-----BEGIN TEST KEY-----"]
+window = 0
+pattern = '(?s)-----BEGIN TEST KEY-----(.{10,5000}?)-----END TEST KEY-----'
+examples = ["-----BEGIN TEST KEY-----Q8k2mX9pL4vR7tY1wE3u-----END TEST KEY-----"]
+negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
+"#;
+        let m = matcher(toml);
+        let body = "Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g\n".repeat(60);
+        let data = format!("-----BEGIN TEST KEY-----\n{body}-----END TEST KEY-----\n");
+        assert_eq!(secrets(&m, &data).len(), 1);
+    }
+
+    #[test]
+    fn examples_are_checked() {
+        let set = {
+            let mut s = RuleSet::default();
+            s.extend(parse_rule_file("t.toml", TWO_RULES).unwrap())
+                .unwrap();
+            s
+        };
+        for rule in &set.rules {
+            check_examples(rule).unwrap();
+        }
+        let mut broken = set.rules[0].clone();
+        broken.negative_examples = vec!["acme_Q8k2mX9pL4vR7tY1wE3u".into()];
+        let failures = check_examples(&broken).unwrap_err();
+        assert!(
+            failures[0].contains("negative example matched"),
+            "{failures:?}"
+        );
+    }
+}

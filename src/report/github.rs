@@ -1,0 +1,160 @@
+//! The GitHub Actions report: one `::error` workflow command per occurrence,
+//! so findings show as annotations on the pull request, `::warning` for files
+//! that could not be scanned, then a plain summary line for the log.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use super::ReportContext;
+use crate::finding::Occurrence;
+
+/// Escapes a workflow command's message (the part after `::`).
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command property value (`file=`, `title=`, ...).
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn message(o: &Occurrence, redact: bool) -> String {
+    let mut m = format!(
+        "{} ({}) found: {}.",
+        o.rule_name,
+        o.provider,
+        o.secret.display(redact)
+    );
+    if let Some(c) = &o.location.commit {
+        let short: String = c.id.chars().take(8).collect();
+        m.push_str(&format!(
+            " Introduced in commit {short} by {} on {}: {}.",
+            c.author_name, c.date, c.summary
+        ));
+    }
+    m.push_str(" Remove the key, load it from the environment, or mark a false positive with till-scan:allow.");
+    m
+}
+
+pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let result = ctx.result;
+    for o in &result.occurrences {
+        let l = &o.location;
+        let mut props = format!("file={},line={}", escape_property(&l.path), l.line);
+        // GitHub only places columns when the annotation is on one line.
+        if l.end_line == l.line {
+            props.push_str(&format!(
+                ",col={},endLine={},endColumn={}",
+                l.column, l.end_line, l.end_column
+            ));
+        } else {
+            props.push_str(&format!(",endLine={}", l.end_line));
+        }
+        props.push_str(&format!(",title={}", escape_property(&o.rule_name)));
+        writeln!(
+            out,
+            "::error {props}::{}",
+            escape_data(&message(o, ctx.redact))
+        )?;
+    }
+    for e in &result.summary.errors {
+        writeln!(
+            out,
+            "::warning file={},title={}::{}",
+            escape_property(&e.path),
+            escape_property("till-scan could not scan this file"),
+            escape_data(&format!("{}: {}", e.path, e.message)),
+        )?;
+    }
+    let s = &result.summary;
+    let distinct: HashSet<&str> = result
+        .occurrences
+        .iter()
+        .map(|o| o.fingerprint.as_str())
+        .collect();
+    writeln!(
+        out,
+        "till-scan: {} occurrence(s) of {} distinct secret(s); scanned {} file(s), {} skipped, {} error(s)",
+        result.occurrences.len(),
+        distinct.len(),
+        s.files_scanned,
+        s.skipped.len(),
+        s.errors.len(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::json::sample::{self, ACME_SECRET, OTHER_SECRET};
+    use super::*;
+
+    #[test]
+    fn one_error_command_per_occurrence() {
+        let text = sample::render(write, &sample::result(), true, false);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with("::error ")).count(),
+            3
+        );
+        assert_eq!(
+            lines[0],
+            "::error file=app/main.py,line=3,col=11,endLine=3,endColumn=32,title=Acme API key::\
+             Acme API key (Acme) found: acme********. Remove the key, load it from the environment, \
+             or mark a false positive with till-scan:allow."
+        );
+        assert!(lines[1].starts_with("::error file=app/main.py,line=7,col=5,"));
+        assert!(lines[1].contains("Introduced in commit 01234567 by Ada <Dev> & Co"));
+        // Properties escape `%`, `:` and `,`; the message keeps them except `%`.
+        assert!(lines[2].starts_with("::error file=conf dir/we%2Cird%3A100%25.env,line=1,col=9,"));
+        assert_eq!(
+            lines[3],
+            "::warning file=locked.txt,title=till-scan could not scan this file::\
+             locked.txt: permission denied, 100%25 sure: really%0Asecond line"
+        );
+        assert_eq!(lines.len(), 5);
+        assert!(lines[4].starts_with("till-scan: 3 occurrence(s) of 2 distinct secret(s)"));
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_data("a%b\r\nc:d,e"), "a%25b%0D%0Ac:d,e");
+        assert_eq!(escape_property("a%b\r\nc:d,e"), "a%25b%0D%0Ac%3Ad%2Ce");
+        // Nothing in the output can start a second command.
+        let mut result = sample::result();
+        result.occurrences[0].location.path = "x\n::error::injected".into();
+        result.occurrences[0].rule_name = "Name\n::warning::x".into();
+        let text = sample::render(write, &result, true, false);
+        assert!(text
+            .lines()
+            .all(|l| !l.starts_with("::error::") && !l.starts_with("::warning::")));
+    }
+
+    #[test]
+    fn multi_line_regions_drop_columns() {
+        let mut result = sample::result();
+        result.occurrences[0].location.end_line = 4;
+        let text = sample::render(write, &result, true, false);
+        assert!(text.starts_with("::error file=app/main.py,line=3,endLine=4,title=Acme API key::"));
+    }
+
+    #[test]
+    fn redacts_unless_asked_not_to() {
+        let text = sample::render(write, &sample::result(), true, false);
+        assert!(!text.contains(ACME_SECRET));
+        assert!(!text.contains(OTHER_SECRET));
+        let raw = sample::render(write, &sample::result(), false, false);
+        assert!(raw.contains(ACME_SECRET));
+        assert!(raw.contains(OTHER_SECRET));
+    }
+
+    #[test]
+    fn clean_scan_prints_only_the_summary() {
+        let text = sample::render(write, &sample::empty(), true, false);
+        assert_eq!(
+            text,
+            "till-scan: 0 occurrence(s) of 0 distinct secret(s); scanned 4 file(s), 0 skipped, 0 error(s)\n"
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! The human report (the default on a terminal): occurrences grouped by file,
+//! the commit under history findings, a summary line, skipped files and
+//! errors, and a short "how to fix". ANSI colour only when the caller says so.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+
+use super::ReportContext;
+use crate::finding::Occurrence;
+use crate::scan::Summary;
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const HEADER: &str = "\x1b[1;4m";
+const RED: &str = "\x1b[31m";
+const BOLD_RED: &str = "\x1b[1;31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const CYAN: &str = "\x1b[36m";
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Escapes control characters so that file names, commit messages and
+/// errors from a scanned repository cannot drive the terminal.
+fn clean(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn pad(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    let mut s = text.to_string();
+    s.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+    s
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "scanned 12 files, 2.50 MB in 1.23 s"
+fn scanned(s: &Summary) -> String {
+    format!(
+        "scanned {}, {:.2} MB in {:.2} s",
+        plural(s.files_scanned, "file", "files"),
+        s.bytes_scanned as f64 / 1_000_000.0,
+        s.duration.as_secs_f64()
+    )
+}
+
+/// One occurrence, with its columns already formatted.
+struct Row<'a> {
+    occurrence: &'a Occurrence,
+    position: String,
+    rule_id: String,
+    rule_name: String,
+    secret: String,
+}
+
+pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let p = Painter { color: ctx.color };
+    let result = ctx.result;
+    let summary = &result.summary;
+
+    // Group by path in order of first appearance (occurrences arrive sorted).
+    let mut files: Vec<(&str, Vec<Row<'_>>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for o in &result.occurrences {
+        let row = Row {
+            occurrence: o,
+            position: format!("{}:{}", o.location.line, o.location.column),
+            rule_id: clean(&o.rule_id),
+            rule_name: clean(&o.rule_name),
+            secret: clean(&o.secret.display(ctx.redact)),
+        };
+        let i = *index.entry(o.location.path.as_str()).or_insert_with(|| {
+            files.push((o.location.path.as_str(), Vec::new()));
+            files.len() - 1
+        });
+        files[i].1.push(row);
+    }
+
+    // Column widths across the whole report, so that every row lines up.
+    let (mut w_pos, mut w_id, mut w_name, mut w_secret) = (0, 0, 0, 0);
+    for r in files.iter().flat_map(|(_, rows)| rows) {
+        w_pos = w_pos.max(r.position.chars().count());
+        w_id = w_id.max(r.rule_id.chars().count());
+        w_name = w_name.max(r.rule_name.chars().count());
+        w_secret = w_secret.max(r.secret.chars().count());
+    }
+
+    for (path, rows) in &files {
+        writeln!(out, "{}", p.paint(HEADER, &clean(path)))?;
+        for r in rows {
+            let fingerprint: String = r.occurrence.fingerprint.chars().take(8).collect();
+            writeln!(
+                out,
+                "  {}  {}  {}  {}  {}",
+                p.paint(DIM, &pad(&r.position, w_pos)),
+                p.paint(CYAN, &pad(&r.rule_id, w_id)),
+                p.paint(BOLD, &pad(&r.rule_name, w_name)),
+                p.paint(RED, &pad(&r.secret, w_secret)),
+                p.paint(DIM, &fingerprint),
+            )?;
+            if let Some(c) = &r.occurrence.location.commit {
+                let short: String = c.id.chars().take(8).collect();
+                writeln!(
+                    out,
+                    "  {}  {} {}  {}  {}  {}",
+                    pad("", w_pos),
+                    p.paint(DIM, "commit"),
+                    p.paint(YELLOW, &clean(&short)),
+                    clean(&c.author_name),
+                    p.paint(DIM, &clean(&c.date)),
+                    clean(&c.summary),
+                )?;
+            }
+        }
+        writeln!(out)?;
+    }
+
+    if result.occurrences.is_empty() {
+        writeln!(
+            out,
+            "{} ({})",
+            p.paint(GREEN, "No secrets found"),
+            scanned(summary)
+        )?;
+    } else {
+        let distinct: HashSet<&str> = result
+            .occurrences
+            .iter()
+            .map(|o| o.fingerprint.as_str())
+            .collect();
+        let headline = format!(
+            "{} of {} in {}",
+            plural(result.occurrences.len() as u64, "occurrence", "occurrences"),
+            plural(distinct.len() as u64, "distinct secret", "distinct secrets"),
+            plural(files.len() as u64, "file", "files"),
+        );
+        writeln!(
+            out,
+            "{} ({})",
+            p.paint(BOLD_RED, &headline),
+            scanned(summary)
+        )?;
+    }
+
+    let mut not_reported = Vec::new();
+    if summary.allowed_inline > 0 {
+        not_reported.push(format!("{} allowed inline", summary.allowed_inline));
+    }
+    if summary.allowed_by_config > 0 {
+        not_reported.push(format!("{} allowed by config", summary.allowed_by_config));
+    }
+    if summary.baselined > 0 {
+        not_reported.push(format!("{} in the baseline", summary.baselined));
+    }
+    if !not_reported.is_empty() {
+        writeln!(out, "Not reported: {}", not_reported.join(", "))?;
+    }
+
+    if !summary.skipped.is_empty() {
+        writeln!(
+            out,
+            "{} (binary, over the size limit or symbolic links; --format json lists them)",
+            plural(
+                summary.skipped.len() as u64,
+                "file skipped",
+                "files skipped"
+            ),
+        )?;
+    }
+    if !summary.errors.is_empty() {
+        let count = plural(summary.errors.len() as u64, "error", "errors");
+        writeln!(out, "{}:", p.paint(YELLOW, &count))?;
+        for e in &summary.errors {
+            writeln!(out, "  {}: {}", clean(&e.path), clean(&e.message))?;
+        }
+    }
+
+    if !result.occurrences.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", p.paint(BOLD, "How to fix:"))?;
+        writeln!(
+            out,
+            "  - Remove the key from the file and load it from the environment instead; \
+             rotate it, since it may already have leaked."
+        )?;
+        writeln!(
+            out,
+            "  - A false positive? Add a `till-scan:allow` comment on its line."
+        )?;
+        writeln!(
+            out,
+            "  - To accept what is there today, add it to the baseline: `till-scan baseline`."
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::json::sample::{self, ACME_SECRET, ODD_PATH, OTHER_SECRET};
+    use super::*;
+
+    fn render(redact: bool, color: bool) -> String {
+        sample::render(write, &sample::result(), redact, color)
+    }
+
+    #[test]
+    fn groups_by_file_with_commit_and_summary() {
+        let text = render(true, false);
+        let main = text.find("app/main.py\n").unwrap();
+        let odd = text.find(&format!("{ODD_PATH}\n")).unwrap();
+        assert!(main < odd);
+        assert_eq!(text.matches("app/main.py\n").count(), 1);
+        assert!(text.contains("  3:11  acme.api-key  Acme API key"));
+        assert!(text.contains("  7:5   other.token   Other token "));
+        assert!(text.contains(
+            "commit 01234567  Ada <Dev> & Co  2024-05-06T07:08:09+00:00  Add \"config\""
+        ));
+        assert!(text.contains(
+            "3 occurrences of 2 distinct secrets in 2 files (scanned 12 files, 2.50 MB in 1.23 s)"
+        ));
+        assert!(text.contains("1 file skipped"));
+        assert!(text.contains("1 error:\n  locked.txt: permission denied"));
+        assert!(text.contains("1 allowed inline, 2 allowed by config, 3 in the baseline"));
+        assert!(text.contains("How to fix"));
+        assert!(text.contains("till-scan:allow"));
+        assert!(text.contains("till-scan baseline"));
+        let fp: String = sample::result().occurrences[0]
+            .fingerprint
+            .chars()
+            .take(8)
+            .collect();
+        assert!(text.contains(&fp));
+    }
+
+    #[test]
+    fn redacts_unless_asked_not_to() {
+        let text = render(true, false);
+        assert!(!text.contains(ACME_SECRET));
+        assert!(!text.contains(OTHER_SECRET));
+        assert!(text.contains("acme********"));
+        let raw = render(false, false);
+        assert!(raw.contains(ACME_SECRET));
+        assert!(raw.contains(OTHER_SECRET));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        assert!(!render(true, false).contains('\x1b'));
+        let coloured = render(true, true);
+        assert!(coloured.contains("\x1b[1;4mapp/main.py\x1b[0m"));
+        assert!(!coloured.contains(ACME_SECRET));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let mut result = sample::result();
+        result.occurrences[0].location.path = "evil\x1b[2Jname".into();
+        let text = sample::render(write, &result, true, false);
+        assert!(!text.contains('\x1b'));
+        assert!(text.contains("evil\\u{1b}[2Jname"));
+        // The error message's newline stays on one line too.
+        assert!(text.contains("really\\nsecond line"));
+    }
+
+    #[test]
+    fn clean_scan() {
+        let text = sample::render(write, &sample::empty(), true, false);
+        assert_eq!(
+            text,
+            "No secrets found (scanned 4 files, 0.00 MB in 0.02 s)\n"
+        );
+    }
+}

@@ -1,0 +1,510 @@
+//! The JSON report: till-scan's own machine-readable format, and the reader
+//! that lets other commands (baseline, rotate) load it back.
+//!
+//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 1.
+//! The document is pretty-printed and ends with a newline:
+//!
+//! ```text
+//! {
+//!   "schema": "https://till.ac/schemas/till-scan/findings-v1.json",
+//!   "version": 1,
+//!   "tool": { "name": "till-scan", "version": "<till-scan version>" },
+//!   "findings": [                       // one per occurrence, sorted by path, line, column
+//!     {
+//!       "rule_id": "openai.project-key",
+//!       "rule_name": "OpenAI project API key",
+//!       "provider": "OpenAI",
+//!       "till_provider": "openai",      // string or null: Till can proxy this provider
+//!       "path": "src/config.py",        // as scanned, relative to the scan root
+//!       "line": 12,                     // 1-based
+//!       "column": 9,                    // 1-based, in Unicode scalar values
+//!       "end_line": 12,
+//!       "end_column": 61,               // exclusive: the column after the secret
+//!       "secret": "sk-pro********",     // redacted unless --no-redact
+//!       "redacted": true,               // whether "secret" is redacted
+//!       "fingerprint": "3f9a…",         // 32 hex digits: SHA-256 of rule id, NUL, secret
+//!       "commit": null,                 // the rest are strings or null; history scans
+//!       "author_name": null,            // fill them with the commit that introduced
+//!       "author_email": null,           // the blob
+//!       "date": null,                   // RFC 3339
+//!       "commit_summary": null
+//!     }
+//!   ],
+//!   "summary": {
+//!     "occurrences": 1,                 // entries in "findings"
+//!     "distinct_secrets": 1,            // distinct fingerprints
+//!     "files_scanned": 120,
+//!     "bytes_scanned": 483120,
+//!     "duration_ms": 41,
+//!     "allowed_inline": 0,              // dropped by a till-scan:allow comment
+//!     "allowed_by_config": 0,           // dropped by config allowlists
+//!     "baselined": 0,                   // dropped because the baseline lists them
+//!     "skipped": [ { "path": "logo.png", "reason": "binary file" } ],
+//!     "errors": [ { "path": "secret.txt", "message": "permission denied" } ]
+//!   }
+//! }
+//! ```
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::ReportContext;
+use crate::finding::Occurrence;
+
+/// The `schema` value of every document this module writes.
+pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json";
+
+/// The `version` value of every document this module writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One occurrence of a secret, as written in (and read back from) the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonFinding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    pub till_provider: Option<String>,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// The secret, redacted when `redacted` is true.
+    pub secret: String,
+    pub redacted: bool,
+    pub fingerprint: String,
+    pub commit: Option<String>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub date: Option<String>,
+    pub commit_summary: Option<String>,
+}
+
+impl JsonFinding {
+    pub fn from_occurrence(o: &Occurrence, redact: bool) -> JsonFinding {
+        let c = o.location.commit.as_ref();
+        JsonFinding {
+            rule_id: o.rule_id.clone(),
+            rule_name: o.rule_name.clone(),
+            provider: o.provider.clone(),
+            till_provider: o.till_provider.clone(),
+            path: o.location.path.clone(),
+            line: o.location.line,
+            column: o.location.column,
+            end_line: o.location.end_line,
+            end_column: o.location.end_column,
+            secret: o.secret.display(redact),
+            redacted: redact,
+            fingerprint: o.fingerprint.clone(),
+            commit: c.map(|c| c.id.clone()),
+            author_name: c.map(|c| c.author_name.clone()),
+            author_email: c.map(|c| c.author_email.clone()),
+            date: c.map(|c| c.date.clone()),
+            commit_summary: c.map(|c| c.summary.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonTool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonSkipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonError {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonSummary {
+    pub occurrences: u64,
+    pub distinct_secrets: u64,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub duration_ms: u64,
+    pub allowed_inline: u64,
+    pub allowed_by_config: u64,
+    pub baselined: u64,
+    pub skipped: Vec<JsonSkipped>,
+    pub errors: Vec<JsonError>,
+}
+
+/// The whole document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonReport {
+    pub schema: String,
+    pub version: u32,
+    pub tool: JsonTool,
+    pub findings: Vec<JsonFinding>,
+    pub summary: JsonSummary,
+}
+
+impl JsonReport {
+    pub fn new(ctx: &ReportContext<'_>) -> JsonReport {
+        let result = ctx.result;
+        let s = &result.summary;
+        let distinct: HashSet<&str> = result
+            .occurrences
+            .iter()
+            .map(|o| o.fingerprint.as_str())
+            .collect();
+        JsonReport {
+            schema: SCHEMA_URL.to_string(),
+            version: SCHEMA_VERSION,
+            tool: JsonTool {
+                name: "till-scan".to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            findings: result
+                .occurrences
+                .iter()
+                .map(|o| JsonFinding::from_occurrence(o, ctx.redact))
+                .collect(),
+            summary: JsonSummary {
+                occurrences: result.occurrences.len() as u64,
+                distinct_secrets: distinct.len() as u64,
+                files_scanned: s.files_scanned,
+                bytes_scanned: s.bytes_scanned,
+                duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
+                allowed_inline: s.allowed_inline,
+                allowed_by_config: s.allowed_by_config,
+                baselined: s.baselined,
+                skipped: s
+                    .skipped
+                    .iter()
+                    .map(|k| JsonSkipped {
+                        path: k.path.clone(),
+                        reason: k.reason.to_string(),
+                    })
+                    .collect(),
+                errors: s
+                    .errors
+                    .iter()
+                    .map(|e| JsonError {
+                        path: e.path.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let report = JsonReport::new(ctx);
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// Only the parts of a document [`read_findings`] needs; the rest is ignored
+/// so that later minor additions do not break older readers.
+#[derive(Deserialize)]
+struct FindingsOnly {
+    schema: Option<String>,
+    version: u32,
+    findings: Vec<JsonFinding>,
+}
+
+/// Reads the findings back from a JSON report written by [`write`].
+pub fn read_findings(text: &str) -> Result<Vec<JsonFinding>, String> {
+    let doc: FindingsOnly =
+        serde_json::from_str(text).map_err(|e| format!("not a till-scan JSON report: {e}"))?;
+    if let Some(schema) = &doc.schema {
+        if schema != SCHEMA_URL {
+            return Err(format!(
+                "not a till-scan JSON report: schema is `{schema}`, expected `{SCHEMA_URL}`"
+            ));
+        }
+    }
+    if doc.version != SCHEMA_VERSION {
+        return Err(format!(
+            "unsupported till-scan JSON report version {} (this till-scan reads version {SCHEMA_VERSION})",
+            doc.version
+        ));
+    }
+    Ok(doc.findings)
+}
+
+/// A small hand-built scan result shared by the report tests: one Acme key
+/// in two files (one path with a space, comma, colon and percent sign), and
+/// one Other token found in history, with a commit.
+#[cfg(test)]
+pub(crate) mod sample {
+    use std::time::Duration;
+
+    use crate::finding::{fingerprint, CommitInfo, Location, Occurrence, Secret};
+    use crate::rules::Rule;
+    use crate::scan::{Diagnostic, ScanResult, SkipReason, Skipped, Summary};
+
+    pub const ACME_SECRET: &str = "acme_q8k2mx9pl4vr7ty1";
+    pub const OTHER_SECRET: &str = "tok_Zx81Kd02LmQp77RtW3";
+    pub const ODD_PATH: &str = "conf dir/we,ird:100%.env";
+
+    fn occurrence(
+        rule: &Rule,
+        secret: &str,
+        path: &str,
+        line: usize,
+        column: usize,
+        commit: Option<CommitInfo>,
+    ) -> Occurrence {
+        Occurrence {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            provider: rule.provider.clone(),
+            till_provider: rule.till_provider.clone(),
+            fingerprint: fingerprint(&rule.id, secret),
+            secret: Secret::new(secret.as_bytes()),
+            location: Location {
+                path: path.to_string(),
+                line,
+                column,
+                end_line: line,
+                end_column: column + secret.chars().count(),
+                commit,
+            },
+        }
+    }
+
+    fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references: &[&str]) -> Rule {
+        Rule {
+            id: id.into(),
+            name: name.into(),
+            provider: provider.into(),
+            till_provider: till.map(Into::into),
+            keywords: vec![],
+            pattern: String::new(),
+            min_entropy: None,
+            validator: None,
+            allow: vec![],
+            stopwords: vec![],
+            window: 0,
+            references: references.iter().map(|r| r.to_string()).collect(),
+            examples: vec![],
+            negative_examples: vec![],
+            origin: "test:1".into(),
+        }
+    }
+
+    pub fn rules() -> Vec<Rule> {
+        vec![
+            rule(
+                "acme.api-key",
+                "Acme API key",
+                "Acme",
+                Some("acme"),
+                &["https://acme.example/docs/keys"],
+            ),
+            rule("other.token", "Other token", "Other", None, &[]),
+            rule("unused.key", "Unused key", "Unused", None, &[]),
+        ]
+    }
+
+    pub fn result() -> ScanResult {
+        let rules = rules();
+        let commit = CommitInfo {
+            id: "0123456789abcdef0123456789abcdef01234567".into(),
+            author_name: "Ada <Dev> & Co".into(),
+            author_email: "ada@example.com".into(),
+            date: "2024-05-06T07:08:09+00:00".into(),
+            summary: "Add \"config\" <keys> & more".into(),
+        };
+        let mut result = ScanResult {
+            occurrences: vec![
+                occurrence(&rules[0], ACME_SECRET, "app/main.py", 3, 11, None),
+                occurrence(&rules[0], ACME_SECRET, ODD_PATH, 1, 9, None),
+                occurrence(&rules[1], OTHER_SECRET, "app/main.py", 7, 5, Some(commit)),
+            ],
+            summary: Summary {
+                files_scanned: 12,
+                bytes_scanned: 2_500_000,
+                skipped: vec![Skipped {
+                    path: "logo.png".into(),
+                    reason: SkipReason::Binary,
+                }],
+                errors: vec![Diagnostic {
+                    path: "locked.txt".into(),
+                    message: "permission denied, 100% sure: really\nsecond line".into(),
+                }],
+                allowed_inline: 1,
+                allowed_by_config: 2,
+                baselined: 3,
+                unused_baseline: vec![],
+                duration: Duration::from_millis(1234),
+            },
+        };
+        result.sort();
+        result
+    }
+
+    pub fn empty() -> ScanResult {
+        ScanResult {
+            occurrences: vec![],
+            summary: Summary {
+                files_scanned: 4,
+                bytes_scanned: 1000,
+                duration: Duration::from_millis(20),
+                ..Summary::default()
+            },
+        }
+    }
+
+    /// Renders `result` with `f`.
+    pub fn render(
+        f: fn(&super::ReportContext<'_>, &mut dyn std::io::Write) -> std::io::Result<()>,
+        result: &ScanResult,
+        redact: bool,
+        color: bool,
+    ) -> String {
+        let rules = rules();
+        let ctx = super::ReportContext {
+            result,
+            rules: &rules,
+            redact,
+            color,
+        };
+        let mut out = Vec::new();
+        f(&ctx, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample::{self, ACME_SECRET, OTHER_SECRET};
+    use super::*;
+
+    #[test]
+    fn writes_the_documented_shape() {
+        let text = sample::render(write, &sample::result(), true, false);
+        assert!(text.ends_with("}\n"));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema"], SCHEMA_URL);
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["tool"]["name"], "till-scan");
+        assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
+        let findings = v["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 3);
+        let keys: Vec<&str> = findings[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        for key in [
+            "rule_id",
+            "rule_name",
+            "provider",
+            "till_provider",
+            "path",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "secret",
+            "redacted",
+            "fingerprint",
+            "commit",
+            "author_name",
+            "author_email",
+            "date",
+            "commit_summary",
+        ] {
+            assert!(keys.contains(&key), "missing {key}");
+        }
+        assert_eq!(keys.len(), 17);
+
+        let s = &v["summary"];
+        assert_eq!(s["occurrences"], 3);
+        assert_eq!(s["distinct_secrets"], 2);
+        assert_eq!(s["files_scanned"], 12);
+        assert_eq!(s["bytes_scanned"], 2_500_000);
+        assert_eq!(s["duration_ms"], 1234);
+        assert_eq!(s["allowed_inline"], 1);
+        assert_eq!(s["allowed_by_config"], 2);
+        assert_eq!(s["baselined"], 3);
+        assert_eq!(s["skipped"][0]["path"], "logo.png");
+        assert_eq!(s["skipped"][0]["reason"], "binary file");
+        assert_eq!(s["errors"][0]["path"], "locked.txt");
+    }
+
+    #[test]
+    fn commit_fields_are_null_or_filled() {
+        let text = sample::render(write, &sample::result(), true, false);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let findings = v["findings"].as_array().unwrap();
+        let plain = findings
+            .iter()
+            .find(|f| f["rule_id"] == "acme.api-key")
+            .unwrap();
+        assert!(plain["commit"].is_null());
+        assert!(plain["commit_summary"].is_null());
+        assert_eq!(plain["till_provider"], "acme");
+        let history = findings
+            .iter()
+            .find(|f| f["rule_id"] == "other.token")
+            .unwrap();
+        assert_eq!(
+            history["commit"],
+            "0123456789abcdef0123456789abcdef01234567"
+        );
+        assert_eq!(history["author_email"], "ada@example.com");
+        assert_eq!(history["date"], "2024-05-06T07:08:09+00:00");
+        assert!(history["till_provider"].is_null());
+    }
+
+    #[test]
+    fn redacts_unless_asked_not_to() {
+        let redacted = sample::render(write, &sample::result(), true, false);
+        assert!(!redacted.contains(ACME_SECRET));
+        assert!(!redacted.contains(OTHER_SECRET));
+        assert!(redacted.contains("\"redacted\": true"));
+
+        let raw = sample::render(write, &sample::result(), false, false);
+        assert!(raw.contains(ACME_SECRET));
+        assert!(raw.contains(OTHER_SECRET));
+        assert!(raw.contains("\"redacted\": false"));
+    }
+
+    #[test]
+    fn reads_its_own_output_back() {
+        let result = sample::result();
+        let text = sample::render(write, &result, false, false);
+        let findings = read_findings(&text).unwrap();
+        assert_eq!(findings.len(), 3);
+        for (f, o) in findings.iter().zip(&result.occurrences) {
+            assert_eq!(f, &JsonFinding::from_occurrence(o, false));
+        }
+        assert_eq!(findings[0].secret, result.occurrences[0].secret.expose());
+    }
+
+    #[test]
+    fn empty_scan_is_a_valid_document() {
+        let text = sample::render(write, &sample::empty(), true, false);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+        assert_eq!(v["summary"]["distinct_secrets"], 0);
+        assert!(read_findings(&text).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rejects_other_documents() {
+        assert!(read_findings("not json").is_err());
+        assert!(read_findings("{\"findings\": []}").is_err());
+        let text = sample::render(write, &sample::empty(), true, false);
+        let v2 = text.replace("\"version\": 1", "\"version\": 2");
+        assert!(read_findings(&v2).unwrap_err().contains("version 2"));
+        let other = text.replace(SCHEMA_URL, "https://example.com/other.json");
+        assert!(read_findings(&other).is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! The directory source: a parallel walk (`ignore::WalkParallel`) honouring
+//! `.gitignore`, `.ignore`, `.till-scanignore` and config excludes; skips
+//! `.git/`, symlinks, binary files and files over the size limit; reads every
+//! file once into a per-thread buffer.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ignore::gitignore::Gitignore;
+use ignore::{WalkBuilder, WalkState};
+
+use crate::config::ignored;
+use crate::scan::SkipReason;
+use crate::scanner::{looks_binary, Scanner, Worker};
+
+/// Ignore file specific to till-scan, in gitignore syntax.
+pub const IGNORE_FILE_NAME: &str = ".till-scanignore";
+
+pub struct FsOptions {
+    pub threads: usize,
+    pub max_file_size: u64,
+    /// Honour .gitignore / .ignore / .till-scanignore.
+    pub honour_ignore_files: bool,
+    pub excludes: Option<Gitignore>,
+}
+
+/// How a path is shown in reports: as given, without a leading `./`.
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    match s.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => s.into_owned(),
+    }
+}
+
+/// Scans `roots` (files or directories). Roots that do not exist are reported
+/// as errors and counted in the return value; the other roots are still scanned.
+pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
+    let mut existing = Vec::new();
+    for root in roots {
+        match std::fs::symlink_metadata(root) {
+            Ok(_) if root.exists() => existing.push(root.clone()),
+            Ok(_) => scanner.error(display_path(root), "broken symbolic link".into()),
+            Err(e) => scanner.error(display_path(root), format!("cannot scan: {e}")),
+        }
+    }
+    let missing = roots.len() - existing.len();
+    let Some((first, rest)) = existing.split_first() else {
+        return missing;
+    };
+    let mut builder = WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    let honour = opts.honour_ignore_files;
+    builder
+        .threads(opts.threads)
+        .hidden(false)
+        .parents(honour)
+        .ignore(honour)
+        .git_ignore(honour)
+        .git_exclude(honour)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false)
+        .same_file_system(false);
+    if honour {
+        builder.add_custom_ignore_filename(IGNORE_FILE_NAME);
+    }
+    let excludes = opts.excludes.clone().map(Arc::new);
+    builder.filter_entry(move |entry| {
+        if entry.file_name() == ".git" && entry.depth() > 0 {
+            return false;
+        }
+        match &excludes {
+            Some(g) => !ignored(
+                g,
+                entry.path(),
+                entry.file_type().is_some_and(|t| t.is_dir()),
+            ),
+            None => true,
+        }
+    });
+    let max = opts.max_file_size;
+    builder.build_parallel().run(|| {
+        let mut worker = Worker::default();
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => scan_entry(scanner, &mut worker, &entry, max),
+                Err(err) => scanner.error(error_path(&err), err.to_string()),
+            }
+            WalkState::Continue
+        })
+    });
+    missing
+}
+
+fn error_path(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::WithPath { path, .. } => display_path(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
+        _ => String::new(),
+    }
+}
+
+fn scan_entry(scanner: &Scanner, worker: &mut Worker, entry: &ignore::DirEntry, max: u64) {
+    let Some(file_type) = entry.file_type() else {
+        return; // standard input; never produced by a directory walk
+    };
+    if file_type.is_dir() {
+        return;
+    }
+    let path = display_path(entry.path());
+    if file_type.is_symlink() {
+        scanner.skip(path, SkipReason::Symlink);
+        return;
+    }
+    if !file_type.is_file() {
+        return; // sockets, fifos, devices
+    }
+    let size = match entry.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => return scanner.error(path, format!("cannot read metadata: {e}")),
+    };
+    if size > max {
+        scanner.skip(path, SkipReason::TooLarge { size, limit: max });
+        return;
+    }
+    worker.buffer.clear();
+    let read = std::fs::File::open(entry.path()).and_then(|f| {
+        // `take` guards against a file that grew past the limit since the walk.
+        f.take(max + 1).read_to_end(&mut worker.buffer)
+    });
+    if let Err(e) = read {
+        return scanner.error(path, format!("cannot read: {e}"));
+    }
+    if worker.buffer.len() as u64 > max {
+        let size = worker.buffer.len() as u64;
+        scanner.skip(path, SkipReason::TooLarge { size, limit: max });
+        return;
+    }
+    if looks_binary(&worker.buffer) {
+        scanner.skip(path, SkipReason::Binary);
+        return;
+    }
+    let data = std::mem::take(&mut worker.buffer);
+    scanner.scan_blob(worker, &data, &path, None);
+    worker.buffer = data;
+}

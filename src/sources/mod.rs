@@ -1,0 +1,5 @@
+//! Sources read blobs and hand them to the [`Scanner`](crate::scanner::Scanner):
+//! the file system (`fs`) and standard input (`stdin`).
+
+pub mod fs;
+pub mod stdin;
