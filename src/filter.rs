@@ -55,10 +55,32 @@ const SEQUENCES: &[&str] = &["abcdefgh", "12345678", "23456789", "987654321", "q
 /// Longest run of one repeated byte that still looks random.
 const MAX_REPEAT_RUN: usize = 5;
 
+/// Placeholder words checked in long secrets (key blocks): only those that
+/// random base64 of a few KiB will not contain by chance.
+const LONG_PLACEHOLDER_WORDS: &[&str] = &[
+    "...",
+    "…",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "example",
+    "placeholder",
+    "redacted",
+];
+
+/// Secrets longer than this (PEM and other key blocks) get only the
+/// [`LONG_PLACEHOLDER_WORDS`] check: a few KiB of random base64 contain short
+/// words and repeated runs (`AAAAAAAA` in every OpenSSH header) by chance.
+const LONG_SECRET: usize = 200;
+
 /// True when `secret` looks like a documentation or template value.
 pub fn is_placeholder(secret: &[u8]) -> bool {
     let lower = secret.to_ascii_lowercase();
     let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
+    if secret.len() > LONG_SECRET {
+        return LONG_PLACEHOLDER_WORDS.iter().any(|w| contains(w));
+    }
     if PLACEHOLDER_WORDS.iter().any(|w| contains(w)) || SEQUENCES.iter().any(|w| contains(w)) {
         return true;
     }
@@ -163,6 +185,16 @@ mod tests {
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
+    }
+
+    #[test]
+    fn long_key_blocks_only_fail_on_unambiguous_placeholders() {
+        let mut block =
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtz".to_string();
+        block.push_str(&"Q8k2mX9pL4vR7tYfake1wE3uI6oP0aS5dF2gxxxx".repeat(6));
+        assert!(!is_placeholder(block.as_bytes()));
+        block.push_str("...");
+        assert!(is_placeholder(block.as_bytes()));
     }
 
     #[test]

@@ -63,8 +63,9 @@ pub struct Scratch {
     touched: Vec<u32>,
 }
 
-/// How far a window may be stretched to reach a line boundary.
-const LINE_SNAP_LIMIT: usize = 1024;
+/// Bytes searched past a window's end, so a match ending near the edge is
+/// not cut short by the end of the haystack.
+const END_MARGIN: usize = 64;
 
 impl Matcher {
     pub fn new(set: &RuleSet) -> Result<Matcher, MatcherError> {
@@ -77,11 +78,7 @@ impl Matcher {
                 origin: rule.origin.clone(),
                 message,
             };
-            let regex = regex::bytes::RegexBuilder::new(&rule.pattern)
-                .size_limit(64 << 20)
-                .unicode(false)
-                .build()
-                .map_err(|e| fail(format!("invalid pattern: {e}")))?;
+            let regex = rule.regex.clone();
             let allow = rule
                 .allow
                 .iter()
@@ -186,38 +183,33 @@ impl Matcher {
         out: &mut Vec<Match>,
     ) {
         let compiled = &self.rules[rule_index];
-        // Stretch windows to whole lines so anchors and boundaries behave, then
-        // merge the ones that now touch; the regex runs once per merged window.
-        let mut pending: Option<(usize, usize)> = None;
-        let run = |(start, end): (usize, usize), out: &mut Vec<Match>| {
-            for caps in compiled.regex.captures_iter(&data[start..end]) {
-                let (Some(whole), Some(secret)) = (caps.get(0), caps.get(1)) else {
-                    continue;
+        for &(start, end) in windows {
+            // The search starts at `start` but sees the bytes before it, so
+            // `\b` and `^` at the window's left edge behave as in the whole
+            // blob. A small margin past the end keeps a trailing `\b` honest.
+            let end = (end + END_MARGIN).min(data.len());
+            let haystack = &data[..end];
+            let mut at = start;
+            while at <= end {
+                let Some(caps) = compiled.regex.captures_at(haystack, at) else {
+                    break;
                 };
-                let secret_range = start + secret.start()..start + secret.end();
-                if self.accepts(compiled, &data[secret_range.clone()]) {
+                let (Some(whole), Some(secret)) = (caps.get(0), caps.get(1)) else {
+                    break;
+                };
+                at = if whole.end() > whole.start() {
+                    whole.end()
+                } else {
+                    whole.end() + 1
+                };
+                if self.accepts(compiled, &data[secret.range()]) {
                     out.push(Match {
                         rule: rule_index,
-                        secret: secret_range,
-                        span: start + whole.start()..start + whole.end(),
+                        secret: secret.range(),
+                        span: whole.range(),
                     });
                 }
             }
-        };
-        for &(start, end) in windows {
-            let start = snap_back(data, start);
-            let end = snap_forward(data, end);
-            pending = match pending {
-                Some((ps, pe)) if start <= pe => Some((ps, pe.max(end))),
-                Some(done) => {
-                    run(done, out);
-                    Some((start, end))
-                }
-                None => Some((start, end)),
-            };
-        }
-        if let Some(done) = pending {
-            run(done, out);
         }
     }
 
@@ -251,24 +243,6 @@ impl Matcher {
             }
         }
         true
-    }
-}
-
-fn snap_back(data: &[u8], start: usize) -> usize {
-    let floor = start.saturating_sub(LINE_SNAP_LIMIT);
-    match memchr::memrchr(b'\n', &data[floor..start]) {
-        Some(i) => floor + i + 1,
-        None if floor == 0 => 0,
-        None => start,
-    }
-}
-
-fn snap_forward(data: &[u8], end: usize) -> usize {
-    let ceil = (end + LINE_SNAP_LIMIT).min(data.len());
-    match memchr::memchr(b'\n', &data[end..ceil]) {
-        Some(i) => end + i,
-        None if ceil == data.len() => ceil,
-        None => end,
     }
 }
 

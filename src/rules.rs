@@ -73,6 +73,10 @@ pub struct RuleSpec {
     /// Bytes searched before and after each keyword hit; 0 = the whole blob.
     #[serde(default)]
     pub window: Option<usize>,
+    /// A catch-all rule (generic assignments, URLs with passwords): its match
+    /// is dropped where a specific rule matched an overlapping secret.
+    #[serde(default)]
+    pub fallback: bool,
     #[serde(default)]
     pub references: Vec<String>,
     pub examples: Vec<String>,
@@ -97,11 +101,14 @@ pub struct Rule {
     pub till_provider: Option<String>,
     pub keywords: Vec<String>,
     pub pattern: String,
+    /// `pattern`, compiled once at load time (cheap to clone).
+    pub regex: regex::bytes::Regex,
     pub min_entropy: Option<f64>,
     pub validator: Option<Validator>,
     pub allow: Vec<String>,
     pub stopwords: Vec<String>,
     pub window: usize,
+    pub fallback: bool,
     pub references: Vec<String>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
@@ -194,9 +201,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         let pattern_line = line_of(text, spec.pattern.span().start);
         let pattern =
             expand_templates(spec.pattern.get_ref()).map_err(|m| rule_err(pattern_line, m))?;
-        let compiled = regex::bytes::RegexBuilder::new(&pattern)
-            .unicode(false)
-            .build()
+        let compiled = compile_pattern(&pattern)
             .map_err(|e| rule_err(pattern_line, format!("invalid pattern: {e}")))?;
         let groups = compiled.captures_len() - 1;
         if groups != 1 {
@@ -246,6 +251,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             till_provider: spec.till_provider,
             keywords: spec.keywords,
             pattern,
+            regex: compiled,
             min_entropy: spec.min_entropy,
             validator: spec.validator,
             allow: spec.allow.into_iter().map(|a| a.into_inner()).collect(),
@@ -255,6 +261,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
                 .map(|s| s.to_ascii_lowercase())
                 .collect(),
             window: spec.window.unwrap_or(DEFAULT_WINDOW),
+            fallback: spec.fallback,
             references: spec.references,
             examples: spec.examples,
             negative_examples: spec.negative_examples,
@@ -262,6 +269,16 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         });
     }
     Ok(rules)
+}
+
+/// Compiles a rule pattern the way the matcher runs it: on bytes, with
+/// ASCII-only classes (`\w`, `(?i)`): secrets are ASCII, and Unicode tables
+/// would cost a hundredfold in compile time and memory.
+pub fn compile_pattern(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(64 << 20)
+        .build()
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -277,9 +294,14 @@ fn is_valid_id(id: &str) -> bool {
 impl RuleSet {
     /// The rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet, RuleError> {
+        use rayon::prelude::*;
+        let parsed: Vec<Result<Vec<Rule>, RuleError>> = BUILTIN_RULE_FILES
+            .par_iter()
+            .map(|(name, text)| parse_rule_file(&format!("rules/{name}"), text))
+            .collect();
         let mut set = RuleSet::default();
-        for (name, text) in BUILTIN_RULE_FILES {
-            set.extend(parse_rule_file(&format!("rules/{name}"), text)?)?;
+        for rules in parsed {
+            set.extend(rules?)?;
         }
         Ok(set)
     }

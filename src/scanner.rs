@@ -109,6 +109,7 @@ impl Scanner {
         worker
             .matches
             .dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
+        self.drop_shadowed_fallbacks(&mut worker.matches);
         let mut lines = LineIndex::new(data);
         let mut found = Vec::new();
         for m in &worker.matches {
@@ -153,6 +154,26 @@ impl Scanner {
         if !found.is_empty() {
             lock(&self.tally.occurrences).extend(found);
         }
+    }
+
+    /// Removes matches of fallback rules whose secret overlaps the secret of
+    /// a specific rule's match: one key, one finding, under its real name.
+    fn drop_shadowed_fallbacks(&self, matches: &mut Vec<Match>) {
+        let is_fallback = |m: &Match| self.matcher.rule(m.rule).fallback;
+        if !matches.iter().any(is_fallback) {
+            return;
+        }
+        let specific: Vec<std::ops::Range<usize>> = matches
+            .iter()
+            .filter(|m| !is_fallback(m))
+            .map(|m| m.secret.clone())
+            .collect();
+        matches.retain(|m| {
+            !is_fallback(m)
+                || !specific
+                    .iter()
+                    .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+        });
     }
 
     /// Collects everything recorded so far into a sorted result.

@@ -358,3 +358,40 @@ fn bare_command_scans_the_current_directory() {
     assert_eq!(r.code, 1, "{r}");
     assert_eq!(r.json()["findings"][0]["path"], "app/settings.py");
 }
+
+#[test]
+fn a_specific_rule_shadows_the_generic_one_on_the_same_secret() {
+    let p = Project::new();
+    p.write(
+        "app/settings.py",
+        "api_key = \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"\n",
+    );
+    let r = p.run(&["dir", "app", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r}");
+    let json = r.json();
+    let ids: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, vec!["stripe.secret-key"], "{json}");
+}
+
+#[test]
+fn builtin_rules_find_till_provider_keys_and_mark_them_rotatable() {
+    let p = Project::new();
+    let key = format!(
+        "sk-proj-{}T3BlbkFJ{}",
+        "Rk7q2Lm9Xw4Tz8Vb1Nc6Hd3Js5Pf0Ga7Ue2Yi9Oa4Kl",
+        "Mn3Bv8Cx1Zq6Wr5Et2Yu7Io4Pa9Sd0Fg3Hj6Kl1Zx8Cv"
+    );
+    p.write("bot/.env", &format!("OPENAI_API_KEY={key}\n"));
+    let json = p
+        .run(&["dir", "bot", "--format", "json", "--no-redact"])
+        .json();
+    let f = &json["findings"][0];
+    assert_eq!(f["rule_id"], "openai.project-key");
+    assert_eq!(f["till_provider"], "openai");
+    assert_eq!(f["secret"], key.as_str());
+}
