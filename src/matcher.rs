@@ -5,6 +5,7 @@
 //! placeholder, stopword, allow, entropy and checksum filters.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
@@ -16,9 +17,22 @@ use crate::rules::{Rule, RuleSet};
 #[derive(Debug)]
 pub struct CompiledRule {
     pub rule: Rule,
-    regex: Regex,
+    /// Compiled on first use; `Err` holds the compile error (e.g. size limit).
+    regex: OnceLock<Result<Regex, String>>,
     allow: Vec<Regex>,
     stopwords: Vec<Vec<u8>>,
+}
+
+impl CompiledRule {
+    fn regex(&self) -> Result<&Regex, &str> {
+        self.regex
+            .get_or_init(|| {
+                crate::rules::compile_pattern(&self.rule.pattern)
+                    .map_err(|e| format!("invalid pattern: {e}"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
 }
 
 /// One accepted match in a blob.
@@ -78,7 +92,6 @@ impl Matcher {
                 origin: rule.origin.clone(),
                 message,
             };
-            let regex = rule.regex.clone();
             let allow = rule
                 .allow
                 .iter()
@@ -100,7 +113,7 @@ impl Matcher {
             }
             rules.push(CompiledRule {
                 rule: rule.clone(),
-                regex,
+                regex: OnceLock::new(),
                 allow,
                 stopwords: rule
                     .stopwords
@@ -124,6 +137,20 @@ impl Matcher {
             keywords,
             keyword_rules,
         })
+    }
+
+    /// Compiles every rule now (instead of on first use) and returns the
+    /// errors, `rule id: message`.
+    pub fn compile_all(&self) -> Vec<String> {
+        use rayon::prelude::*;
+        self.rules
+            .par_iter()
+            .filter_map(|c| {
+                c.regex()
+                    .err()
+                    .map(|e| format!("{} ({}): {e}", c.rule.id, c.rule.origin))
+            })
+            .collect()
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -183,6 +210,9 @@ impl Matcher {
         out: &mut Vec<Match>,
     ) {
         let compiled = &self.rules[rule_index];
+        let Ok(regex) = compiled.regex() else {
+            return; // a rule that does not compile is reported by `compile_all`
+        };
         for &(start, end) in windows {
             // The search starts at `start` but sees the bytes before it, so
             // `\b` and `^` at the window's left edge behave as in the whole
@@ -191,7 +221,7 @@ impl Matcher {
             let haystack = &data[..end];
             let mut at = start;
             while at <= end {
-                let Some(caps) = compiled.regex.captures_at(haystack, at) else {
+                let Some(caps) = regex.captures_at(haystack, at) else {
                     break;
                 };
                 let (Some(whole), Some(secret)) = (caps.get(0), caps.get(1)) else {
@@ -252,6 +282,10 @@ pub fn check_examples(rule: &Rule) -> Result<(), Vec<String>> {
     let mut set = RuleSet::default();
     set.rules.push(rule.clone());
     let matcher = Matcher::new(&set).map_err(|e| vec![e.to_string()])?;
+    let errors = matcher.compile_all();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let mut scratch = Scratch::default();
     let mut failures = Vec::new();
     for example in &rule.examples {

@@ -101,8 +101,6 @@ pub struct Rule {
     pub till_provider: Option<String>,
     pub keywords: Vec<String>,
     pub pattern: String,
-    /// `pattern`, compiled once at load time (cheap to clone).
-    pub regex: regex::bytes::Regex,
     pub min_entropy: Option<f64>,
     pub validator: Option<Validator>,
     pub allow: Vec<String>,
@@ -201,9 +199,15 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         let pattern_line = line_of(text, spec.pattern.span().start);
         let pattern =
             expand_templates(spec.pattern.get_ref()).map_err(|m| rule_err(pattern_line, m))?;
-        let compiled = compile_pattern(&pattern)
+        // Parse only (cheap); the matcher compiles a rule the first time a
+        // blob contains one of its keywords, so startup stays in milliseconds.
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&pattern)
             .map_err(|e| rule_err(pattern_line, format!("invalid pattern: {e}")))?;
-        let groups = compiled.captures_len() - 1;
+        let groups = hir.properties().explicit_captures_len();
         if groups != 1 {
             return Err(rule_err(
                 pattern_line,
@@ -251,7 +255,6 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             till_provider: spec.till_provider,
             keywords: spec.keywords,
             pattern,
-            regex: compiled,
             min_entropy: spec.min_entropy,
             validator: spec.validator,
             allow: spec.allow.into_iter().map(|a| a.into_inner()).collect(),

@@ -284,7 +284,6 @@ pub(crate) mod sample {
             till_provider: till.map(Into::into),
             keywords: vec![],
             pattern: "x(y)".into(),
-            regex: crate::rules::compile_pattern("x(y)").expect("valid pattern"),
             min_entropy: None,
             validator: None,
             allow: vec![],
