@@ -10,14 +10,16 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::baseline::{self, Baseline, BASELINE_FILE_NAME};
-use crate::cli::{Cli, ColorChoice, Command, Common, Format, RulesCommand};
+use crate::cli::{Cli, ColorChoice, Command, Common, Format, HistoryArgs, RulesCommand};
 use crate::config::{Config, DEFAULT_MAX_FILE_SIZE};
+use crate::hook::{self, HookKind};
 use crate::matcher::{self, Matcher};
 use crate::report::{self, ReportContext};
 use crate::rules::{Rule, RuleSet};
 use crate::scan::ScanResult;
 use crate::scanner::Scanner;
 use crate::sources;
+use crate::sources::git::{self, HistoryOptions, Revisions};
 
 /// What a command found, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +45,23 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match command.unwrap_or(Command::Dir { paths: Vec::new() }) {
         Command::Dir { paths } => scan_dir(&common, paths),
         Command::Stdin { path_hint } => scan_stdin(&common, path_hint.as_deref()),
-        Command::Baseline { paths } => write_baseline(&common, paths),
+        Command::Baseline {
+            paths,
+            git,
+            history,
+        } => write_baseline(&common, paths, git.then_some(&history)),
+        Command::Git {
+            repo,
+            history,
+            pre_push,
+        } => scan_git(&common, repo, &history, pre_push),
+        Command::Staged { repo } => scan_staged(&common, repo),
+        Command::InstallHook {
+            repo,
+            pre_push,
+            force,
+        } => install_hook(&common, repo, pre_push, force),
+        Command::UninstallHook { repo, pre_push } => uninstall_hook(&common, repo, pre_push),
         Command::Rules(RulesCommand::List) => rules_list(&common),
         Command::Rules(RulesCommand::Check { dir }) => rules_check(&common, dir.as_deref()),
     }
@@ -101,7 +119,11 @@ fn load_baseline(common: &Common, config: &Config, root: &Path) -> Result<Option
     if common.no_baseline {
         return Ok(None);
     }
-    if let Some(path) = common.baseline.clone().or_else(|| config.baseline_path()) {
+    if let Some(path) = &common.baseline {
+        return Baseline::load(path).map(Some);
+    }
+    // A baseline named in the config may not have been written yet.
+    if let Some(path) = config.baseline_path().filter(|p| p.exists()) {
         return Baseline::load(&path).map(Some);
     }
     let default = root.join(BASELINE_FILE_NAME);
@@ -182,11 +204,26 @@ fn scan_stdin(common: &Common, path_hint: Option<&str>) -> Result<Outcome> {
     finish(common, &setup, &result, true)
 }
 
-fn write_baseline(common: &Common, paths: Vec<PathBuf>) -> Result<Outcome> {
+fn write_baseline(
+    common: &Common,
+    paths: Vec<PathBuf>,
+    history: Option<&HistoryArgs>,
+) -> Result<Outcome> {
     let paths = default_paths(paths);
-    let root = scan_root(&paths);
-    let setup = setup(common, &root, false)?;
-    let (result, complete) = scan_paths(common, &paths, &setup)?;
+    let (root, setup, result, complete) = match history {
+        Some(h) => {
+            let root = repo_root(paths.first().map(PathBuf::as_path))?;
+            let setup = setup(common, &root, false)?;
+            let result = run_history(common, &setup, &root, revisions(h, None)?, h.since)?;
+            (root, setup, result, true)
+        }
+        None => {
+            let root = scan_root(&paths);
+            let setup = setup(common, &root, false)?;
+            let (result, complete) = scan_paths(common, &paths, &setup)?;
+            (root, setup, result, complete)
+        }
+    };
     if !complete {
         print_diagnostics(common, &result);
         anyhow::bail!("not every path could be scanned; no baseline written");
@@ -200,11 +237,176 @@ fn write_baseline(common: &Common, paths: Vec<PathBuf>) -> Result<Outcome> {
     baseline::write_file(&target, &file)?;
     print_diagnostics(common, &result);
     if !common.quiet {
+        let default = root.join(BASELINE_FILE_NAME);
+        let hint = if target == default || Some(&target) == setup.config.baseline_path().as_ref() {
+            "later scans of this directory ignore them".to_string()
+        } else {
+            format!(
+                "pass --baseline {} to later scans to ignore them",
+                target.display()
+            )
+        };
         eprintln!(
-            "till-scan: wrote {} ({} accepted secrets); later scans of this directory ignore them",
+            "till-scan: wrote {} ({} accepted secrets); {hint}",
             target.display(),
             file.entries.len()
         );
+    }
+    Ok(Outcome::Clean)
+}
+
+/// The work tree of the repository at `path` (or the git dir of a bare one):
+/// where the config and baseline of a history scan live.
+fn repo_root(path: Option<&Path>) -> Result<PathBuf> {
+    let path = path.unwrap_or(Path::new("."));
+    let repo = git::open(path)?;
+    Ok(repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf())
+}
+
+fn revisions(args: &HistoryArgs, push_input: Option<&str>) -> Result<Revisions> {
+    if let Some(input) = push_input {
+        return Ok(Revisions::Push(git::parse_push_updates(input)?));
+    }
+    Ok(match (&args.branch, &args.range) {
+        (_, Some(range)) => Revisions::Range(range.clone()),
+        (Some(branch), None) => Revisions::Branch(branch.clone()),
+        (None, None) => Revisions::AllRefs,
+    })
+}
+
+fn run_history(
+    common: &Common,
+    setup: &Setup,
+    root: &Path,
+    revisions: Revisions,
+    since: Option<i64>,
+) -> Result<ScanResult> {
+    let opts = HistoryOptions {
+        revisions,
+        since,
+        threads: setup.threads,
+        max_blob_size: setup.max_file_size,
+        progress: !common.quiet,
+    };
+    let started = Instant::now();
+    let stats = git::scan_history(&setup.scanner, root, &opts)?;
+    if !common.quiet {
+        if stats.shallow {
+            eprintln!("till-scan: note: shallow clone: commits before the shallow boundary are not scanned (git fetch --unshallow)");
+        }
+        if stats.commits == 0 {
+            eprintln!("till-scan: note: no commits to scan");
+        }
+        if common.verbose > 0 {
+            eprintln!(
+                "till-scan: {} commits, {} unique blobs",
+                stats.commits, stats.blobs
+            );
+        }
+    }
+    Ok(setup.scanner.finish(started.elapsed()))
+}
+
+fn scan_git(
+    common: &Common,
+    repo: Option<PathBuf>,
+    history: &HistoryArgs,
+    pre_push: bool,
+) -> Result<Outcome> {
+    let root = repo_root(repo.as_deref())?;
+    let setup = setup(common, &root, true)?;
+    let revisions = if pre_push {
+        // Under the pre-commit framework the range comes in the environment;
+        // as a plain git hook, the refs come on standard input.
+        match (
+            std::env::var("PRE_COMMIT_FROM_REF"),
+            std::env::var("PRE_COMMIT_TO_REF"),
+        ) {
+            (Ok(from), Ok(to)) if !from.is_empty() && !to.is_empty() => {
+                Revisions::Range(format!("{from}..{to}"))
+            }
+            _ => {
+                let mut input = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+                    .context("cannot read the pushed refs from standard input")?;
+                revisions(history, Some(&input))?
+            }
+        }
+    } else {
+        revisions(history, None)?
+    };
+    let result = run_history(common, &setup, &root, revisions, history.since)?;
+    let outcome = finish(common, &setup, &result, true)?;
+    if pre_push && outcome == Outcome::Findings && !common.quiet {
+        eprintln!("{}", ways_out("push"));
+    }
+    Ok(outcome)
+}
+
+fn scan_staged(common: &Common, repo: Option<PathBuf>) -> Result<Outcome> {
+    let root = repo_root(repo.as_deref())?;
+    let setup = setup(common, &root, true)?;
+    let started = Instant::now();
+    git::scan_staged(&setup.scanner, &root, setup.max_file_size)?;
+    let result = setup.scanner.finish(started.elapsed());
+    let outcome = finish(common, &setup, &result, true)?;
+    if outcome == Outcome::Findings && !common.quiet {
+        eprintln!("{}", ways_out("commit"));
+    }
+    Ok(outcome)
+}
+
+/// What to do when a hook blocks: the three ways out.
+fn ways_out(action: &str) -> String {
+    format!(
+        "till-scan: this {action} is blocked: it adds the secrets listed above. Ways out:
+  1. Remove the key from the file and load it from the environment instead
+     (e.g. os.environ[\"OPENAI_API_KEY\"]), then `git add` the file again.
+  2. Not a secret? Add a `till-scan:allow` comment on that line (or accept it: `till-scan baseline`).
+  3. Run `till-scan rotate` to swap an AI-provider key for a scoped, limited Till key."
+    )
+}
+
+fn hook_kind(pre_push: bool) -> HookKind {
+    if pre_push {
+        HookKind::PrePush
+    } else {
+        HookKind::PreCommit
+    }
+}
+
+fn install_hook(
+    common: &Common,
+    repo: Option<PathBuf>,
+    pre_push: bool,
+    force: bool,
+) -> Result<Outcome> {
+    let binary = std::env::current_exe().context("cannot find the till-scan binary's path")?;
+    let path = hook::install(
+        repo.as_deref().unwrap_or(Path::new(".")),
+        hook_kind(pre_push),
+        force,
+        &binary,
+    )?;
+    if !common.quiet {
+        eprintln!("till-scan: installed {}", path.display());
+    }
+    Ok(Outcome::Clean)
+}
+
+fn uninstall_hook(common: &Common, repo: Option<PathBuf>, pre_push: bool) -> Result<Outcome> {
+    let removed = hook::uninstall(
+        repo.as_deref().unwrap_or(Path::new(".")),
+        hook_kind(pre_push),
+    )?;
+    if !common.quiet {
+        match removed {
+            Some(path) => eprintln!("till-scan: removed {}", path.display()),
+            None => eprintln!(
+                "till-scan: no {} hook installed",
+                hook_kind(pre_push).file_name()
+            ),
+        }
     }
     Ok(Outcome::Clean)
 }

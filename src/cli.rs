@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "till-scan",
     version,
     about = "Find hardcoded provider API keys in files and git history",
-    long_about = "Find hardcoded provider API keys in a directory or standard input.\n\
+    long_about = "Find hardcoded provider API keys in files, git history, staged changes or standard input.\n\
                   With no command, scans the current directory (`till-scan dir .`).\n\
                   Exit codes: 0 no findings, 1 findings, 2 error."
 )]
@@ -41,7 +41,61 @@ pub enum Command {
     Baseline {
         /// Files or directories to scan (default: the current directory).
         paths: Vec<PathBuf>,
+        /// Baseline a git history scan instead of the files (same selection flags as `git`).
+        #[arg(long)]
+        git: bool,
+        #[command(flatten)]
+        history: HistoryArgs,
     },
+    /// Scan git history: every blob reachable from all refs, a branch, or a range.
+    Git {
+        /// Repository (or a directory inside one) [default: .].
+        repo: Option<PathBuf>,
+        #[command(flatten)]
+        history: HistoryArgs,
+        /// Act as a pre-push hook: read `<local ref> <local sha> <remote ref> <remote sha>`
+        /// lines on standard input and scan the commits being pushed.
+        #[arg(long, conflicts_with_all = ["branch", "range"])]
+        pre_push: bool,
+    },
+    /// Scan only what the index adds relative to HEAD (the pre-commit check).
+    Staged {
+        /// Repository (or a directory inside one) [default: .].
+        repo: Option<PathBuf>,
+    },
+    /// Install a git hook that runs till-scan (pre-commit, or pre-push).
+    InstallHook {
+        /// Repository [default: .].
+        repo: Option<PathBuf>,
+        /// Install the pre-push hook instead of the pre-commit hook.
+        #[arg(long)]
+        pre_push: bool,
+        /// Replace an existing hook that till-scan did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a hook that till-scan installed (never a foreign one).
+    UninstallHook {
+        /// Repository [default: .].
+        repo: Option<PathBuf>,
+        /// Remove the pre-push hook instead of the pre-commit hook.
+        #[arg(long)]
+        pre_push: bool,
+    },
+}
+
+/// Which commits a history scan covers.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HistoryArgs {
+    /// Only commits reachable from this branch (or any revision).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Only what BASE..HEAD introduced (what CI needs for a push or pull request).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "branch")]
+    pub range: Option<String>,
+    /// Only commits at or after DATE (YYYY-MM-DD, RFC 3339, or Unix seconds).
+    #[arg(long, value_name = "DATE", value_parser = crate::time::parse_since)]
+    pub since: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -45,6 +45,19 @@ struct Tally {
     baseline_used: Mutex<HashSet<String>>,
 }
 
+/// A secret found in one blob, before it is tied to a path and commit.
+#[derive(Debug, Clone)]
+pub struct BlobHit {
+    /// Index of the rule in the matcher.
+    pub rule: usize,
+    pub fingerprint: String,
+    pub secret: Secret,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
 /// Per-thread state: matcher scratch space and reusable buffers.
 #[derive(Default)]
 pub struct Worker {
@@ -87,6 +100,13 @@ impl Scanner {
         path: &str,
         commit: Option<&CommitInfo>,
     ) {
+        let hits = self.find(worker, data);
+        self.record(&hits, path, commit);
+    }
+
+    /// The secrets in one blob, with inline allow comments, the secret
+    /// allowlists and the baseline applied; not yet tied to a path.
+    pub fn find(&self, worker: &mut Worker, data: &[u8]) -> Vec<BlobHit> {
         self.tally.files.fetch_add(1, Ordering::Relaxed);
         self.tally
             .bytes
@@ -95,13 +115,7 @@ impl Scanner {
         self.matcher
             .scan(data, &mut worker.scratch, &mut worker.matches);
         if worker.matches.is_empty() {
-            return;
-        }
-        if self.allowlist.path_allowed(path) {
-            self.tally
-                .allowed_by_config
-                .fetch_add(worker.matches.len() as u64, Ordering::Relaxed);
-            return;
+            return Vec::new();
         }
         worker
             .matches
@@ -111,7 +125,7 @@ impl Scanner {
             .dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
         self.drop_shadowed_fallbacks(&mut worker.matches);
         let mut lines = LineIndex::new(data);
-        let mut found = Vec::new();
+        let mut hits = Vec::new();
         for m in &worker.matches {
             if inline_allowed(data, m) {
                 self.tally.allowed_inline.fetch_add(1, Ordering::Relaxed);
@@ -134,26 +148,50 @@ impl Scanner {
             }
             let (line, column) = lines.locate(m.secret.start);
             let (end_line, end_column) = lines.locate(m.secret.end);
-            found.push(Occurrence {
+            hits.push(BlobHit {
+                rule: m.rule,
+                fingerprint: fp,
+                secret,
+                line,
+                column,
+                end_line,
+                end_column,
+            });
+        }
+        hits
+    }
+
+    /// Records hits found in a blob at `path` (config path allowlists apply).
+    pub fn record(&self, hits: &[BlobHit], path: &str, commit: Option<&CommitInfo>) {
+        if hits.is_empty() {
+            return;
+        }
+        if self.allowlist.path_allowed(path) {
+            self.tally
+                .allowed_by_config
+                .fetch_add(hits.len() as u64, Ordering::Relaxed);
+            return;
+        }
+        let found = hits.iter().map(|h| {
+            let rule = self.matcher.rule(h.rule);
+            Occurrence {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
                 provider: rule.provider.clone(),
                 till_provider: rule.till_provider.clone(),
-                fingerprint: fp,
-                secret,
+                fingerprint: h.fingerprint.clone(),
+                secret: h.secret.clone(),
                 location: Location {
                     path: path.to_string(),
-                    line,
-                    column,
-                    end_line,
-                    end_column,
+                    line: h.line,
+                    column: h.column,
+                    end_line: h.end_line,
+                    end_column: h.end_column,
                     commit: commit.cloned(),
                 },
-            });
-        }
-        if !found.is_empty() {
-            lock(&self.tally.occurrences).extend(found);
-        }
+            }
+        });
+        lock(&self.tally.occurrences).extend(found);
     }
 
     /// Removes matches of fallback rules whose secret overlaps the secret of

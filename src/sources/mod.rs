@@ -2,4 +2,5 @@
 //! the file system (`fs`) and standard input (`stdin`).
 
 pub mod fs;
+pub mod git;
 pub mod stdin;

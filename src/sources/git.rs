@@ -1,0 +1,586 @@
+//! Git sources: the history reachable from refs (or a branch, a range, the
+//! commits of a push) and the staged changes of the index.
+//!
+//! Commits and their tree diffs are enumerated once, on one thread, to learn
+//! which blob each commit put at each path and what was there before. Every
+//! unique blob is then read and scanned exactly once, in parallel (one
+//! `git2::Repository` per worker: it cannot be shared). A secret is
+//! attributed to a commit at a path when the commit's blob there has it and
+//! the blob it replaced (in every parent) did not, so a key added in one
+//! commit and kept by later edits is found once, at the commit that added it,
+//! and lines a commit only deleted are never findings.
+
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use git2::{Delta, DiffOptions, FileMode, Oid, Repository, RepositoryOpenFlags, Sort};
+use rayon::prelude::*;
+
+use crate::finding::CommitInfo;
+use crate::scan::SkipReason;
+use crate::scanner::{looks_binary, BlobHit, Scanner, Worker};
+
+/// Which commits a history scan covers.
+#[derive(Debug, Clone)]
+pub enum Revisions {
+    /// Everything reachable from any ref (and HEAD).
+    AllRefs,
+    /// Everything reachable from one branch or revision.
+    Branch(String),
+    /// What `BASE..HEAD` introduced.
+    Range(String),
+    /// The commits a push sends: each update is `(local sha, remote sha)`;
+    /// a zero remote sha is a new branch (everything not on a remote yet).
+    Push(Vec<(String, String)>),
+}
+
+pub struct HistoryOptions {
+    pub revisions: Revisions,
+    /// Only commits at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    pub threads: usize,
+    pub max_blob_size: u64,
+    /// Show a progress line on standard error.
+    pub progress: bool,
+}
+
+/// What a history scan covered, for notes and benchmarks.
+#[derive(Debug, Default, Clone)]
+pub struct HistoryStats {
+    pub commits: usize,
+    pub blobs: usize,
+    pub shallow: bool,
+}
+
+const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
+
+/// Opens the repository containing `path` (it may be a subdirectory).
+pub fn open(path: &Path) -> Result<Repository> {
+    Repository::open_ext(
+        path,
+        RepositoryOpenFlags::empty(),
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not in a git repository: {}",
+            path.display(),
+            e.message()
+        )
+    })
+}
+
+/// One path a commit (or the index) changed: the new blob and the blobs it
+/// replaced (one per parent; for an added path, the blobs deleted in the same
+/// change, so a rename does not re-report the secrets it carried).
+struct Change {
+    commit: Option<u32>,
+    path: String,
+    new: Oid,
+    old: Vec<Oid>,
+}
+
+fn is_blob(mode: FileMode) -> bool {
+    matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
+}
+
+fn path_of(delta: &git2::DiffDelta<'_>) -> String {
+    let file = delta.new_file();
+    let bytes = file
+        .path_bytes()
+        .or_else(|| delta.old_file().path_bytes())
+        .unwrap_or_default();
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Changes between `old` (None = empty tree) and `new` in one diff.
+fn diff_changes(diff: &git2::Diff<'_>) -> (Vec<(String, Oid, Option<Oid>)>, Vec<Oid>) {
+    let mut changed = Vec::new();
+    let mut deleted = Vec::new();
+    for delta in diff.deltas() {
+        match delta.status() {
+            Delta::Added | Delta::Modified | Delta::Typechange | Delta::Renamed | Delta::Copied => {
+                if !is_blob(delta.new_file().mode()) {
+                    continue; // submodules (commits) and symlinks
+                }
+                let old = delta.old_file();
+                let old_id = (is_blob(old.mode()) && !old.id().is_zero()).then(|| old.id());
+                changed.push((path_of(&delta), delta.new_file().id(), old_id));
+            }
+            Delta::Deleted if is_blob(delta.old_file().mode()) => {
+                deleted.push(delta.old_file().id())
+            }
+            _ => {}
+        }
+    }
+    (changed, deleted)
+}
+
+fn diff_options() -> DiffOptions {
+    let mut opts = DiffOptions::new();
+    opts.skip_binary_check(true)
+        .ignore_submodules(true)
+        .include_typechange(true);
+    opts
+}
+
+/// The changes one commit made, relative to all its parents.
+fn commit_changes(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    index: u32,
+    out: &mut Vec<Change>,
+) -> Result<()> {
+    let tree = commit.tree()?;
+    let parents: Vec<git2::Tree<'_>> = commit
+        .parents()
+        .map(|p| p.tree())
+        .collect::<std::result::Result<_, _>>()?;
+    if parents.len() <= 1 {
+        let diff =
+            repo.diff_tree_to_tree(parents.first(), Some(&tree), Some(&mut diff_options()))?;
+        let (changed, deleted) = diff_changes(&diff);
+        for (path, new, old) in changed {
+            let old = match old {
+                Some(o) => vec![o],
+                None => deleted.clone(),
+            };
+            out.push(Change {
+                commit: Some(index),
+                path,
+                new,
+                old,
+            });
+        }
+        return Ok(());
+    }
+    // A merge introduces only what differs from every parent (conflict
+    // resolutions, evil merges); the rest came with the merged commits.
+    let mut per_path: HashMap<String, (Oid, Vec<Oid>, usize)> = HashMap::new();
+    for parent in &parents {
+        let diff = repo.diff_tree_to_tree(Some(parent), Some(&tree), Some(&mut diff_options()))?;
+        for (path, new, old) in diff_changes(&diff).0 {
+            let entry = per_path.entry(path).or_insert((new, Vec::new(), 0));
+            entry.1.extend(old);
+            entry.2 += 1;
+        }
+    }
+    for (path, (new, old, seen)) in per_path {
+        if seen == parents.len() {
+            out.push(Change {
+                commit: Some(index),
+                path,
+                new,
+                old,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn push_revisions(
+    repo: &Repository,
+    walk: &mut git2::Revwalk<'_>,
+    revisions: &Revisions,
+) -> Result<()> {
+    match revisions {
+        Revisions::AllRefs => {
+            for reference in repo.references()? {
+                let Ok(reference) = reference else { continue };
+                if let Ok(commit) = reference.peel_to_commit() {
+                    walk.push(commit.id())?;
+                }
+            }
+            if let Ok(commit) = repo.head().and_then(|h| h.peel_to_commit()) {
+                walk.push(commit.id())?;
+            }
+        }
+        Revisions::Branch(name) => {
+            let commit = repo
+                .revparse_single(name)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|e| anyhow::anyhow!("no branch or revision `{name}`: {}", e.message()))?;
+            walk.push(commit.id())?;
+        }
+        Revisions::Range(range) => {
+            let Some((base, head)) = range.split_once("..") else {
+                bail!("`{range}` is not a range: use BASE..HEAD");
+            };
+            let resolve = |rev: &str| {
+                repo.revparse_single(rev)
+                    .and_then(|o| o.peel_to_commit())
+                    .map(|c| c.id())
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "cannot resolve `{rev}` in range `{range}`: {}",
+                            e.message()
+                        )
+                    })
+            };
+            let head = resolve(head.trim_start_matches('.'))?;
+            walk.push(head)?;
+            if !base.is_empty() {
+                walk.hide(resolve(base)?)?;
+            }
+        }
+        Revisions::Push(updates) => {
+            for (local, remote) in updates {
+                if local == ZERO_SHA {
+                    continue; // a deletion pushes no commits
+                }
+                let local_id =
+                    Oid::from_str(local).with_context(|| format!("bad sha `{local}` from git"))?;
+                walk.push(local_id)?;
+                let known_remote = (remote != ZERO_SHA)
+                    .then(|| Oid::from_str(remote).ok())
+                    .flatten()
+                    .filter(|id| repo.find_commit(*id).is_ok());
+                match known_remote {
+                    Some(id) => walk.hide(id)?,
+                    // A new branch: what no remote-tracking branch has yet.
+                    None => walk.hide_glob("refs/remotes/*")?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    CommitInfo {
+        id: commit.id().to_string(),
+        author_name: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+        author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+        date: crate::time::rfc3339(author.when().seconds(), author.when().offset_minutes()),
+        summary: commit
+            .summary_bytes()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// Scans the history of the repository at `path`.
+pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Result<HistoryStats> {
+    let repo = open(path)?;
+    let mut stats = HistoryStats {
+        shallow: repo.is_shallow(),
+        ..HistoryStats::default()
+    };
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    push_revisions(&repo, &mut walk, &opts.revisions)?;
+    let mut commits: Vec<CommitInfo> = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
+    for oid in walk {
+        let oid = match oid {
+            Ok(oid) => oid,
+            Err(e) => {
+                scanner.error(
+                    String::new(),
+                    format!("cannot walk history: {}", e.message()),
+                );
+                break;
+            }
+        };
+        let commit = match repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) => {
+                scanner.error(
+                    format!("commit {oid}"),
+                    format!("cannot read: {}", e.message()),
+                );
+                continue;
+            }
+        };
+        stats.commits += 1;
+        if opts
+            .since
+            .is_some_and(|since| commit.time().seconds() < since)
+        {
+            continue;
+        }
+        let index = commits.len() as u32;
+        if let Err(e) = commit_changes(&repo, &commit, index, &mut changes) {
+            scanner.error(format!("commit {oid}"), format!("cannot diff: {e}"));
+            continue;
+        }
+        commits.push(commit_info(&commit));
+    }
+    let workdir = repo.path().to_path_buf();
+    drop(repo);
+    stats.blobs = scan_and_attribute(scanner, &workdir, &changes, &commits, opts)?;
+    Ok(stats)
+}
+
+/// Scans the changes the index stages relative to HEAD (everything staged in
+/// a repository with no commits yet).
+pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result<()> {
+    let repo = open(path)?;
+    if repo.is_bare() {
+        bail!(
+            "{} is a bare repository: it has no index to scan",
+            path.display()
+        );
+    }
+    let index = repo.index().context("cannot read the index")?;
+    let head = match repo.head() {
+        Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            None
+        }
+        Err(e) => bail!("cannot read HEAD: {}", e.message()),
+    };
+    let diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
+        .context("cannot compare the index with HEAD")?;
+    let (changed, deleted) = diff_changes(&diff);
+    let changes: Vec<Change> = changed
+        .into_iter()
+        .map(|(path, new, old)| Change {
+            commit: None,
+            path,
+            new,
+            old: old.map(|o| vec![o]).unwrap_or_else(|| deleted.clone()),
+        })
+        .collect();
+    let git_dir = repo.path().to_path_buf();
+    drop(diff);
+    drop(head);
+    drop(index);
+    drop(repo);
+    let opts = HistoryOptions {
+        revisions: Revisions::AllRefs,
+        since: None,
+        threads: 1,
+        max_blob_size,
+        progress: false,
+    };
+    scan_and_attribute(scanner, &git_dir, &changes, &[], &opts)?;
+    Ok(())
+}
+
+/// Scans every blob the changes mention once, then records the secrets each
+/// change introduced. Returns the number of unique blobs.
+fn scan_and_attribute(
+    scanner: &Scanner,
+    git_dir: &Path,
+    changes: &[Change],
+    commits: &[CommitInfo],
+    opts: &HistoryOptions,
+) -> Result<usize> {
+    // Unique blobs in order of first appearance, with where each was first
+    // seen (to name it in notes and errors).
+    let mut first_seen: HashMap<Oid, usize> = HashMap::new();
+    let mut blobs: Vec<Oid> = Vec::new();
+    for (i, change) in changes.iter().enumerate() {
+        for oid in std::iter::once(&change.new).chain(&change.old) {
+            first_seen.entry(*oid).or_insert_with(|| {
+                blobs.push(*oid);
+                i
+            });
+        }
+    }
+    let label = |oid: &Oid| {
+        let change = &changes[first_seen[oid]];
+        match change.commit {
+            Some(c) => format!(
+                "{} (blob {oid} in commit {})",
+                change.path,
+                &commits[c as usize].id[..12]
+            ),
+            None => format!("{} (staged)", change.path),
+        }
+    };
+    let results: Mutex<HashMap<Oid, Vec<BlobHit>>> = Mutex::new(HashMap::new());
+    let progress = Progress::start(opts.progress, blobs.len());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build()
+        .context("cannot start worker threads")?;
+    pool.install(|| {
+        blobs.par_iter().for_each_init(
+            || (Repository::open(git_dir), Worker::default()),
+            |(repo, worker), oid| {
+                let repo = match repo {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return scanner.error(
+                            label(oid),
+                            format!("cannot open repository: {}", e.message()),
+                        )
+                    }
+                };
+                let size = match repo.odb().and_then(|odb| odb.read_header(*oid)) {
+                    Ok((size, _)) => size as u64,
+                    Err(e) => {
+                        return scanner.error(
+                            label(oid),
+                            format!("missing or corrupt object: {}", e.message()),
+                        )
+                    }
+                };
+                if size > opts.max_blob_size {
+                    return scanner.skip(
+                        label(oid),
+                        SkipReason::TooLarge {
+                            size,
+                            limit: opts.max_blob_size,
+                        },
+                    );
+                }
+                let blob = match repo.find_blob(*oid) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return scanner.error(
+                            label(oid),
+                            format!("missing or corrupt object: {}", e.message()),
+                        )
+                    }
+                };
+                let data = blob.content();
+                progress.add(data.len() as u64);
+                if looks_binary(data) {
+                    return scanner.skip(label(oid), SkipReason::Binary);
+                }
+                let hits = scanner.find(worker, data);
+                if !hits.is_empty() {
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(*oid, hits);
+                }
+            },
+        )
+    });
+    progress.finish();
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    for change in changes {
+        let Some(hits) = results.get(&change.new) else {
+            continue;
+        };
+        let before: HashSet<&str> = change
+            .old
+            .iter()
+            .filter_map(|o| results.get(o))
+            .flatten()
+            .map(|h| h.fingerprint.as_str())
+            .collect();
+        let introduced: Vec<BlobHit> = hits
+            .iter()
+            .filter(|h| !before.contains(h.fingerprint.as_str()))
+            .cloned()
+            .collect();
+        let commit = change.commit.map(|c| &commits[c as usize]);
+        scanner.record(&introduced, &change.path, commit);
+    }
+    Ok(blobs.len())
+}
+
+/// A progress line on standard error: blobs done and MB/s.
+struct Progress {
+    state: Option<Arc<ProgressState>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+struct ProgressState {
+    done: AtomicU64,
+    bytes: AtomicU64,
+    total: u64,
+    stop: AtomicBool,
+}
+
+impl Progress {
+    fn start(enabled: bool, total: usize) -> Progress {
+        if !enabled || !std::io::stderr().is_terminal() {
+            return Progress {
+                state: None,
+                thread: None,
+            };
+        }
+        let state = Arc::new(ProgressState {
+            done: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            total: total as u64,
+            stop: AtomicBool::new(false),
+        });
+        let s = Arc::clone(&state);
+        let thread = std::thread::spawn(move || {
+            let started = Instant::now();
+            while !s.stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                let mb = s.bytes.load(Ordering::Relaxed) as f64 / 1e6;
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                eprint!(
+                    "\r\x1b[2Ktill-scan: {}/{} blobs, {:.0} MB, {:.0} MB/s",
+                    s.done.load(Ordering::Relaxed),
+                    s.total,
+                    mb,
+                    mb / secs
+                );
+            }
+            eprint!("\r\x1b[2K");
+        });
+        Progress {
+            state: Some(state),
+            thread: Some(thread),
+        }
+    }
+
+    fn add(&self, bytes: u64) {
+        if let Some(s) = &self.state {
+            s.done.fetch_add(1, Ordering::Relaxed);
+            s.bytes.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+
+    fn finish(mut self) {
+        if let Some(s) = &self.state {
+            s.stop.store(true, Ordering::Relaxed);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The refs a `pre-push` hook receives on standard input:
+/// `<local ref> <local sha> <remote ref> <remote sha>` per line.
+pub fn parse_push_updates(input: &str) -> Result<Vec<(String, String)>> {
+    input
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [_, local, _, remote] => Ok((local.to_string(), remote.to_string())),
+                _ => bail!("unexpected pre-push input line `{line}` (want `<local ref> <local sha> <remote ref> <remote sha>`)"),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_updates_parse() {
+        let input = format!(
+            "refs/heads/main {} refs/heads/main {}\n\n",
+            "a".repeat(40),
+            ZERO_SHA
+        );
+        let updates = parse_push_updates(&input).unwrap();
+        assert_eq!(updates, vec![("a".repeat(40), ZERO_SHA.to_string())]);
+        assert!(parse_push_updates("garbage").is_err());
+    }
+}
