@@ -504,34 +504,48 @@ fn rules_for_listing(common: &Common) -> Result<RuleSet> {
 
 fn rules_list(common: &Common) -> Result<Outcome> {
     let set = rules_for_listing(common)?;
-    let mut out = std::io::stdout().lock();
-    if common.format == Some(Format::Json) {
-        let list: Vec<_> = set
-            .rules
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "id": r.id, "name": r.name, "provider": r.provider,
-                    "till_provider": r.till_provider, "keywords": r.keywords,
-                    "references": r.references, "origin": r.origin,
+    let json = common.format == Some(Format::Json);
+    write_stdout(|out| {
+        if json {
+            let list: Vec<_> = set
+                .rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "name": r.name, "provider": r.provider,
+                        "till_provider": r.till_provider, "keywords": r.keywords,
+                        "references": r.references, "origin": r.origin,
+                    })
                 })
-            })
-            .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
-    } else {
-        for r in &set.rules {
-            let till = r
-                .till_provider
-                .as_deref()
-                .map(|t| format!("  [rotatable: {t}]"))
-                .unwrap_or_default();
-            writeln!(out, "{:40} {:24} {}{till}", r.id, r.provider, r.name)?;
+                .collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+        } else {
+            for r in &set.rules {
+                let till = r
+                    .till_provider
+                    .as_deref()
+                    .map(|t| format!("  [rotatable: {t}]"))
+                    .unwrap_or_default();
+                writeln!(out, "{:40} {:24} {}{till}", r.id, r.provider, r.name)?;
+            }
+            let providers: std::collections::BTreeSet<_> =
+                set.rules.iter().map(|r| r.provider.as_str()).collect();
+            writeln!(out, "{} rules, {} providers", set.len(), providers.len())?;
         }
-        let providers: std::collections::BTreeSet<_> =
-            set.rules.iter().map(|r| r.provider.as_str()).collect();
-        writeln!(out, "{} rules, {} providers", set.len(), providers.len())?;
-    }
+        Ok(())
+    })?;
     Ok(Outcome::Clean)
+}
+
+/// Writes to standard output; a reader that closed the pipe (`| head`) is
+/// not an error.
+fn write_stdout(body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match body(&mut out).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
 }
 
 fn rules_check(common: &Common, dir: Option<&Path>) -> Result<Outcome> {
@@ -540,25 +554,35 @@ fn rules_check(common: &Common, dir: Option<&Path>) -> Result<Outcome> {
         Some(f) => RuleSet::load_file(f)?,
         None => rules_for_listing(common)?,
     };
-    let mut failed = 0;
-    for rule in &set.rules {
-        if let Err(failures) = matcher::check_examples(rule) {
-            failed += 1;
-            for f in failures {
-                println!("FAIL {} ({}): {f}", rule.id, rule.origin);
-            }
-        }
-    }
+    let failures: Vec<(String, String, Vec<String>)> = {
+        use rayon::prelude::*;
+        set.rules
+            .par_iter()
+            .filter_map(|rule| {
+                matcher::check_examples(rule)
+                    .err()
+                    .map(|f| (rule.id.clone(), rule.origin.clone(), f))
+            })
+            .collect()
+    };
     let providers: std::collections::BTreeSet<_> =
         set.rules.iter().map(|r| r.provider.as_str()).collect();
-    println!(
-        "{} rules for {} providers checked: {} passed, {} failed",
-        set.len(),
-        providers.len(),
-        set.len() - failed,
-        failed
-    );
-    Ok(if failed == 0 {
+    write_stdout(|out| {
+        for (id, origin, messages) in &failures {
+            for m in messages {
+                writeln!(out, "FAIL {id} ({origin}): {m}")?;
+            }
+        }
+        writeln!(
+            out,
+            "{} rules for {} providers checked: {} passed, {} failed",
+            set.len(),
+            providers.len(),
+            set.len() - failures.len(),
+            failures.len()
+        )
+    })?;
+    Ok(if failures.is_empty() {
         Outcome::Clean
     } else {
         Outcome::Failed
