@@ -13,7 +13,7 @@ use crate::baseline::{self, Baseline, BASELINE_FILE_NAME};
 use crate::cli::{Cli, ColorChoice, Command, Common, Format, HistoryArgs, RulesCommand};
 use crate::config::{Config, DEFAULT_MAX_FILE_SIZE};
 use crate::hook::{self, HookKind};
-use crate::matcher::{self, Matcher};
+use crate::matcher::{self, Matcher, Workload};
 use crate::report::{self, ReportContext};
 use crate::rules::{Rule, RuleSet};
 use crate::scan::ScanResult;
@@ -134,9 +134,18 @@ fn load_baseline(common: &Common, config: &Config, root: &Path) -> Result<Option
 }
 
 fn setup(common: &Common, root: &Path, use_baseline: bool) -> Result<Setup> {
+    setup_for(common, root, use_baseline, Workload::Large)
+}
+
+fn setup_for(
+    common: &Common,
+    root: &Path,
+    use_baseline: bool,
+    workload: Workload,
+) -> Result<Setup> {
     let config = Config::load(common.config.as_deref(), root)?;
     let set = load_rules(common, &config)?;
-    let matcher = Matcher::new(&set)?;
+    let matcher = Matcher::for_workload(&set, workload)?;
     let baseline = if use_baseline {
         load_baseline(common, &config, root)?
     } else {
@@ -196,7 +205,7 @@ fn scan_dir(common: &Common, paths: Vec<PathBuf>) -> Result<Outcome> {
 }
 
 fn scan_stdin(common: &Common, path_hint: Option<&str>) -> Result<Outcome> {
-    let setup = setup(common, Path::new("."), true)?;
+    let setup = setup_for(common, Path::new("."), true, Workload::Small)?;
     let started = Instant::now();
     sources::stdin::scan(&setup.scanner, &mut std::io::stdin().lock(), path_hint)
         .context("cannot read standard input")?;
@@ -345,9 +354,19 @@ fn scan_git(
 
 fn scan_staged(common: &Common, repo: Option<PathBuf>) -> Result<Outcome> {
     let root = repo_root(repo.as_deref())?;
-    let setup = setup(common, &root, true)?;
     let started = Instant::now();
-    git::scan_staged(&setup.scanner, &root, setup.max_file_size)?;
+    // Reading the index and loading the rules are independent: overlap them,
+    // a commit hook's latency is the sum otherwise.
+    let (staged, setup) = std::thread::scope(|s| {
+        let staged = s.spawn(|| git::staged_changes(&root));
+        let setup = setup_for(common, &root, true, Workload::Small);
+        let staged = staged
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the index failed")));
+        (staged, setup)
+    });
+    let (staged, setup) = (staged?, setup?);
+    git::scan_staged_changes(&setup.scanner, &staged, setup.max_file_size)?;
     let result = setup.scanner.finish(started.elapsed());
     let outcome = finish(common, &setup, &result, true)?;
     if outcome == Outcome::Findings && !common.quiet {

@@ -42,7 +42,8 @@ pub fn hooks_dir(repo: &git2::Repository) -> Result<PathBuf> {
         Some(p) if p.is_absolute() => p,
         // Relative hooksPath is relative to the work tree (the git dir when bare).
         Some(p) => repo.workdir().unwrap_or_else(|| repo.path()).join(p),
-        None => repo.path().join("hooks"),
+        // Linked worktrees share the main repository's hooks.
+        None => repo.commondir().join("hooks"),
     })
 }
 

@@ -19,7 +19,8 @@ pub struct CompiledRule {
     pub rule: Rule,
     /// Compiled on first use; `Err` holds the compile error (e.g. size limit).
     regex: OnceLock<Result<Regex, String>>,
-    allow: Vec<Regex>,
+    /// Compiled on first use, like `regex`.
+    allow: OnceLock<Result<Vec<Regex>, String>>,
     stopwords: Vec<Vec<u8>>,
 }
 
@@ -31,6 +32,19 @@ impl CompiledRule {
                     .map_err(|e| format!("invalid pattern: {e}"))
             })
             .as_ref()
+            .map_err(String::as_str)
+    }
+
+    fn allow(&self) -> Result<&[Regex], &str> {
+        self.allow
+            .get_or_init(|| {
+                self.rule
+                    .allow
+                    .iter()
+                    .map(|a| Regex::new(a).map_err(|e| format!("invalid allow pattern: {e}")))
+                    .collect()
+            })
+            .as_deref()
             .map_err(String::as_str)
     }
 }
@@ -81,32 +95,33 @@ pub struct Scratch {
 /// not cut short by the end of the haystack.
 const END_MARGIN: usize = 64;
 
+/// How much data a matcher is built for: a few staged files want a cheap
+/// build, a tree or a history wants the fastest scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    Small,
+    Large,
+}
+
 impl Matcher {
     pub fn new(set: &RuleSet) -> Result<Matcher, MatcherError> {
+        Self::for_workload(set, Workload::Large)
+    }
+
+    pub fn for_workload(set: &RuleSet, workload: Workload) -> Result<Matcher, MatcherError> {
         let mut rules = Vec::with_capacity(set.rules.len());
         let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_ids: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
         for (index, rule) in set.rules.iter().enumerate() {
-            let fail = |message: String| MatcherError::Rule {
-                rule: rule.id.clone(),
-                origin: rule.origin.clone(),
-                message,
-            };
-            let allow = rule
-                .allow
-                .iter()
-                .map(|a| Regex::new(a).map_err(|e| fail(format!("invalid allow pattern: {e}"))))
-                .collect::<Result<Vec<_>, _>>()?;
             for keyword in &rule.keywords {
                 let lower = keyword.to_ascii_lowercase();
-                let pid = match keywords.iter().position(|k| *k == lower) {
-                    Some(pid) => pid,
-                    None => {
-                        keywords.push(lower);
-                        keyword_rules.push(Vec::new());
-                        keywords.len() - 1
-                    }
-                };
+                let pid = *keyword_ids.entry(lower.clone()).or_insert_with(|| {
+                    keywords.push(lower);
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
                 if !keyword_rules[pid].contains(&(index as u32)) {
                     keyword_rules[pid].push(index as u32);
                 }
@@ -114,7 +129,7 @@ impl Matcher {
             rules.push(CompiledRule {
                 rule: rule.clone(),
                 regex: OnceLock::new(),
-                allow,
+                allow: OnceLock::new(),
                 stopwords: rule
                     .stopwords
                     .iter()
@@ -129,7 +144,13 @@ impl Matcher {
                 .kind(kind)
                 .build(&keywords)
         };
-        let keywords = build(Some(AhoCorasickKind::DFA))
+        // A DFA scans fastest but takes ~10 ms to build; a contiguous NFA
+        // builds in a fraction of that, which is what a commit hook needs.
+        let preferred = match workload {
+            Workload::Large => AhoCorasickKind::DFA,
+            Workload::Small => AhoCorasickKind::ContiguousNFA,
+        };
+        let keywords = build(Some(preferred))
             .or_else(|_| build(None))
             .map_err(|e| MatcherError::Keywords(e.to_string()))?;
         Ok(Matcher {
@@ -148,6 +169,7 @@ impl Matcher {
             .filter_map(|c| {
                 c.regex()
                     .err()
+                    .or_else(|| c.allow().err())
                     .map(|e| format!("{} ({}): {e}", c.rule.id, c.rule.origin))
             })
             .collect()
@@ -259,7 +281,14 @@ impl Matcher {
                 return false;
             }
         }
-        if compiled.allow.iter().any(|a| a.is_match(secret)) {
+        // A rule whose allow list does not compile allows nothing; `rules
+        // check` and the loader report it.
+        if compiled
+            .allow()
+            .unwrap_or_default()
+            .iter()
+            .any(|a| a.is_match(secret))
+        {
             return false;
         }
         if let Some(min) = rule.min_entropy {

@@ -61,6 +61,9 @@ const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
 
 /// Opens the repository containing `path` (it may be a subdirectory).
 pub fn open(path: &Path) -> Result<Repository> {
+    // Objects come from git's own store and are addressed by their hash;
+    // re-hashing every object read would double the cost of reading.
+    git2::opts::strict_hash_verification(false);
     Repository::open_ext(
         path,
         RepositoryOpenFlags::empty(),
@@ -340,11 +343,19 @@ fn push_revisions(
                         )
                     })
             };
-            let head = resolve(head.trim_start_matches('.'))?;
-            walk.push(head)?;
-            if !base.is_empty() {
-                walk.hide(resolve(base)?)?;
+            if head.starts_with('.') {
+                bail!("`{range}`: symmetric ranges (A...B) are not supported; use BASE..HEAD");
             }
+            // As in git, an omitted side means HEAD.
+            fn side(rev: &str) -> &str {
+                if rev.is_empty() {
+                    "HEAD"
+                } else {
+                    rev
+                }
+            }
+            walk.push(resolve(side(head))?)?;
+            walk.hide(resolve(side(base))?)?;
         }
         Revisions::Push(updates) => {
             for (local, remote) in updates {
@@ -385,9 +396,6 @@ fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
 
 /// Scans the history of the repository at `path`.
 pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Result<HistoryStats> {
-    // Objects come from git's own store and are addressed by their hash;
-    // re-hashing every object read would double the cost of reading.
-    git2::opts::strict_hash_verification(false);
     let repo = open(path)?;
     let mut stats = HistoryStats {
         shallow: repo.is_shallow(),
@@ -439,9 +447,20 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     Ok(stats)
 }
 
+/// What the index stages relative to HEAD, ready to scan.
+pub struct StagedChanges {
+    git_dir: std::path::PathBuf,
+    changes: Vec<Change>,
+}
+
 /// Scans the changes the index stages relative to HEAD (everything staged in
 /// a repository with no commits yet).
 pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result<()> {
+    scan_staged_changes(scanner, &staged_changes(path)?, max_blob_size)
+}
+
+/// Finds what the index stages (reads no blob).
+pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
     let repo = open(path)?;
     if repo.is_bare() {
         bail!(
@@ -449,7 +468,6 @@ pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result
             path.display()
         );
     }
-    let index = repo.index().context("cannot read the index")?;
     let head = match repo.head() {
         Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
         Err(e)
@@ -460,10 +478,25 @@ pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result
         }
         Err(e) => bail!("cannot read HEAD: {}", e.message()),
     };
-    let diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
-        .context("cannot compare the index with HEAD")?;
-    let (changed, deleted) = diff_changes(&diff);
+    // `git commit -a` and `git commit <path>` build a temporary index and
+    // tell hooks where it is; a plain commit uses the repository's own.
+    let index_file = match std::env::var_os("GIT_INDEX_FILE") {
+        Some(f) if !f.is_empty() => std::path::PathBuf::from(f),
+        _ => repo.path().join("index"),
+    };
+    // The cache-tree fast path reads a handful of objects; libgit2's diff
+    // compares every index entry and is the fallback for unusual indexes.
+    let (changed, deleted) = match super::index::staged_changes(&repo, &index_file, head.as_ref()) {
+        Some(found) => found,
+        None => {
+            let index = git2::Index::open(&index_file)
+                .with_context(|| format!("cannot read the index {}", index_file.display()))?;
+            let diff = repo
+                .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
+                .context("cannot compare the index with HEAD")?;
+            diff_changes(&diff)
+        }
+    };
     let changes: Vec<Change> = changed
         .into_iter()
         .map(|(path, new, old)| Change {
@@ -473,11 +506,18 @@ pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result
             old: old.map(|o| vec![o]).unwrap_or_else(|| deleted.clone()),
         })
         .collect();
-    let git_dir = repo.path().to_path_buf();
-    drop(diff);
-    drop(head);
-    drop(index);
-    drop(repo);
+    Ok(StagedChanges {
+        git_dir: repo.path().to_path_buf(),
+        changes,
+    })
+}
+
+/// Scans the blobs of staged changes and records the secrets they add.
+pub fn scan_staged_changes(
+    scanner: &Scanner,
+    staged: &StagedChanges,
+    max_blob_size: u64,
+) -> Result<()> {
     let opts = HistoryOptions {
         revisions: Revisions::AllRefs,
         since: None,
@@ -485,7 +525,7 @@ pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result
         max_blob_size,
         progress: false,
     };
-    scan_and_attribute(scanner, &git_dir, &changes, &[], &opts)?;
+    scan_and_attribute(scanner, &staged.git_dir, &staged.changes, &[], &opts)?;
     Ok(())
 }
 
