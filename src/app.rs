@@ -308,8 +308,11 @@ fn run_history(
         }
         if common.verbose > 0 {
             eprintln!(
-                "till-scan: {} commits, {} unique blobs",
-                stats.commits, stats.blobs
+                "till-scan: {} commits enumerated in {:.2} s; {} unique blobs read and scanned in {:.2} s",
+                stats.commits,
+                stats.enumerate.as_secs_f64(),
+                stats.blobs,
+                stats.scan.as_secs_f64()
             );
         }
     }
@@ -338,7 +341,25 @@ fn scan_git(
                 let mut input = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
                     .context("cannot read the pushed refs from standard input")?;
-                revisions(history, Some(&input))?
+                match std::env::var("PRE_COMMIT_LOCAL_BRANCH") {
+                    // pre-commit has consumed git's input and gives no range
+                    // for a push that creates the remote branch (the first
+                    // push of a repository): scan what no remote has yet.
+                    Ok(branch) if input.trim().is_empty() && !branch.is_empty() => {
+                        let repo = git::open(&root)?;
+                        let local = repo
+                            .revparse_single(&branch)
+                            .and_then(|o| o.peel_to_commit())
+                            .map_err(|e| {
+                                anyhow::anyhow!(
+                                    "cannot resolve pushed branch `{branch}`: {}",
+                                    e.message()
+                                )
+                            })?;
+                        Revisions::Push(vec![(local.id().to_string(), "0".repeat(40))])
+                    }
+                    _ => revisions(history, Some(&input))?,
+                }
             }
         }
     } else {

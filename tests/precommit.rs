@@ -653,6 +653,7 @@ fn installed_system_hook_blocks_git_commit() {
 /// so the build is done once per version of the sources.
 #[test]
 fn rust_hooks_build_and_block_commit_and_push() {
+    let test_started = Instant::now();
     let tools = tools_dir();
     let _lock = FileLock::acquire(tools.join("rust-hook.lock"));
     let hook_repo = tools.join("hook-repo");
@@ -765,6 +766,10 @@ fn rust_hooks_build_and_block_commit_and_push() {
     }
     assert!(!refused.text.contains(&key), "key printed: {refused}");
     assert_eq!(remote_head(), published, "the remote branch moved");
+    eprintln!(
+        "language: rust hooks test done in {:.1} s",
+        test_started.elapsed().as_secs_f64()
+    );
 }
 
 /// The first push of a new repository whose root commit holds a key. For a
@@ -773,7 +778,6 @@ fn rust_hooks_build_and_block_commit_and_push() {
 /// read git's ref lines from standard input, so `till-scan git --pre-push`
 /// gets no range and empty input, scans no commit and lets the push through.
 #[test]
-#[ignore = "till-scan gap: under pre-commit the first push of a new repository is not scanned"]
 fn pre_push_under_pre_commit_scans_the_first_push_of_a_repository() {
     let home = tempfile::tempdir().expect("temp dir");
     let (_key, line) = leaked_line();

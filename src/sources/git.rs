@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, FileMode, Oid, Repository, RepositoryOpenFlags, Sort};
-use rayon::prelude::*;
 
 use crate::finding::CommitInfo;
 use crate::scan::SkipReason;
@@ -55,6 +54,10 @@ pub struct HistoryStats {
     pub commits: usize,
     pub blobs: usize,
     pub shallow: bool,
+    /// Time spent walking commits and diffing trees (one thread).
+    pub enumerate: Duration,
+    /// Time spent reading and scanning blobs (all threads).
+    pub scan: Duration,
 }
 
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
@@ -394,6 +397,59 @@ fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
+/// Maps `items` on `threads` workers that each open the repository once (a
+/// `git2::Repository` cannot be shared between threads, and a fresh handle
+/// starts with cold object caches), handing out work in small chunks so a
+/// slow item does not idle the other workers. Results keep the input order.
+fn map_with_repo<T: Sync, R: Send>(
+    git_dir: &Path,
+    threads: usize,
+    items: &[T],
+    f: impl Fn(&Repository, &T) -> R + Sync,
+) -> Result<Vec<R>> {
+    const CHUNK: usize = 16;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = threads.clamp(1, items.len().div_ceil(CHUNK).max(1));
+    let parts: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| -> Result<Vec<(usize, R)>> {
+                    let repo = Repository::open(git_dir).map_err(|e| {
+                        anyhow::anyhow!("cannot open {}: {}", git_dir.display(), e.message())
+                    })?;
+                    let mut out = Vec::new();
+                    loop {
+                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                        if start >= items.len() {
+                            break;
+                        }
+                        for (i, item) in items[start..(start + CHUNK).min(items.len())]
+                            .iter()
+                            .enumerate()
+                        {
+                            out.push((start + i, f(&repo, item)));
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))
+            })
+            .collect()
+    });
+    let mut all: Vec<(usize, R)> = Vec::with_capacity(items.len());
+    for part in parts {
+        all.extend(part?);
+    }
+    all.sort_unstable_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
 /// Scans the history of the repository at `path`.
 pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Result<HistoryStats> {
     let repo = open(path)?;
@@ -401,14 +457,14 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         shallow: repo.is_shallow(),
         ..HistoryStats::default()
     };
+    let started = Instant::now();
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     push_revisions(&repo, &mut walk, &opts.revisions)?;
-    let mut commits: Vec<CommitInfo> = Vec::new();
-    let mut changes: Vec<Change> = Vec::new();
+    let mut oids = Vec::new();
     for oid in walk {
-        let oid = match oid {
-            Ok(oid) => oid,
+        match oid {
+            Ok(oid) => oids.push(oid),
             Err(e) => {
                 scanner.error(
                     String::new(),
@@ -416,34 +472,52 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                 );
                 break;
             }
-        };
-        let commit = match repo.find_commit(oid) {
-            Ok(c) => c,
-            Err(e) => {
-                scanner.error(
-                    format!("commit {oid}"),
-                    format!("cannot read: {}", e.message()),
-                );
-                continue;
+        }
+    }
+    stats.commits = oids.len();
+    // Each commit's diff against its parents is independent of the others:
+    // compute them on all workers (a repository handle each), keep the order.
+    let git_dir = repo.path().to_path_buf();
+    let per_commit: Vec<Option<(CommitInfo, Vec<Change>)>> =
+        map_with_repo(&git_dir, opts.threads, &oids, |repo, oid| {
+            let commit = match repo.find_commit(*oid) {
+                Ok(c) => c,
+                Err(e) => {
+                    scanner.error(
+                        format!("commit {oid}"),
+                        format!("cannot read: {}", e.message()),
+                    );
+                    return None;
+                }
+            };
+            if opts
+                .since
+                .is_some_and(|since| commit.time().seconds() < since)
+            {
+                return None;
             }
-        };
-        stats.commits += 1;
-        if opts
-            .since
-            .is_some_and(|since| commit.time().seconds() < since)
-        {
-            continue;
-        }
+            let mut changes = Vec::new();
+            if let Err(e) = commit_changes(repo, &commit, 0, &mut changes) {
+                scanner.error(format!("commit {oid}"), format!("cannot diff: {e}"));
+                return None;
+            }
+            Some((commit_info(&commit), changes))
+        })?;
+    let mut commits: Vec<CommitInfo> = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
+    for (info, mut commit_changes) in per_commit.into_iter().flatten() {
         let index = commits.len() as u32;
-        if let Err(e) = commit_changes(&repo, &commit, index, &mut changes) {
-            scanner.error(format!("commit {oid}"), format!("cannot diff: {e}"));
-            continue;
+        for change in &mut commit_changes {
+            change.commit = Some(index);
         }
-        commits.push(commit_info(&commit));
+        changes.append(&mut commit_changes);
+        commits.push(info);
     }
     let workdir = repo.path().to_path_buf();
     drop(repo);
+    stats.enumerate = started.elapsed();
     stats.blobs = scan_and_attribute(scanner, &workdir, &changes, &commits, opts)?;
+    stats.scan = started.elapsed() - stats.enumerate;
     Ok(stats)
 }
 
@@ -563,65 +637,55 @@ fn scan_and_attribute(
     };
     let results: Mutex<HashMap<Oid, Vec<BlobHit>>> = Mutex::new(HashMap::new());
     let progress = Progress::start(opts.progress, blobs.len());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.max(1))
-        .build()
-        .context("cannot start worker threads")?;
-    pool.install(|| {
-        blobs.par_iter().for_each_init(
-            || (Repository::open(git_dir), Worker::default()),
-            |(repo, worker), oid| {
-                let repo = match repo {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return scanner.error(
-                            label(oid),
-                            format!("cannot open repository: {}", e.message()),
-                        )
-                    }
-                };
-                let size = match repo.odb().and_then(|odb| odb.read_header(*oid)) {
-                    Ok((size, _)) => size as u64,
-                    Err(e) => {
-                        return scanner.error(
-                            label(oid),
-                            format!("missing or corrupt object: {}", e.message()),
-                        )
-                    }
-                };
-                if size > opts.max_blob_size {
-                    return scanner.skip(
-                        label(oid),
-                        SkipReason::TooLarge {
-                            size,
-                            limit: opts.max_blob_size,
-                        },
-                    );
-                }
-                let blob = match repo.find_blob(*oid) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        return scanner.error(
-                            label(oid),
-                            format!("missing or corrupt object: {}", e.message()),
-                        )
-                    }
-                };
-                let data = blob.content();
-                progress.add(data.len() as u64);
-                if looks_binary(data) {
-                    return scanner.skip(label(oid), SkipReason::Binary);
-                }
-                let hits = scanner.find(worker, data);
-                if !hits.is_empty() {
-                    results
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(*oid, hits);
-                }
-            },
-        )
-    });
+    let worker = std::sync::Mutex::new(Vec::<Worker>::new());
+    map_with_repo(git_dir, opts.threads, &blobs, |repo, oid| {
+        let size = match repo.odb().and_then(|odb| odb.read_header(*oid)) {
+            Ok((size, _)) => size as u64,
+            Err(e) => {
+                return scanner.error(
+                    label(oid),
+                    format!("missing or corrupt object: {}", e.message()),
+                )
+            }
+        };
+        if size > opts.max_blob_size {
+            return scanner.skip(
+                label(oid),
+                SkipReason::TooLarge {
+                    size,
+                    limit: opts.max_blob_size,
+                },
+            );
+        }
+        let blob = match repo.find_blob(*oid) {
+            Ok(b) => b,
+            Err(e) => {
+                return scanner.error(
+                    label(oid),
+                    format!("missing or corrupt object: {}", e.message()),
+                )
+            }
+        };
+        let data = blob.content();
+        progress.add(data.len() as u64);
+        if looks_binary(data) {
+            return scanner.skip(label(oid), SkipReason::Binary);
+        }
+        // Matcher scratch space is reused through a small pool of workers.
+        let mut w = worker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let hits = scanner.find(&mut w, data);
+        worker.lock().unwrap_or_else(|e| e.into_inner()).push(w);
+        if !hits.is_empty() {
+            results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(*oid, hits);
+        }
+    })?;
     progress.finish();
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     for change in changes {
