@@ -72,8 +72,14 @@ impl Project {
     }
 
     pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Run {
-        let mut child = self
-            .command(args)
+        run_command(self.command(args), input)
+    }
+}
+
+/// Runs a prepared command with `input` on standard input.
+pub fn run_command(mut command: Command, input: &[u8]) -> Run {
+    {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
