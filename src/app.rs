@@ -308,11 +308,10 @@ fn run_history(
         }
         if common.verbose > 0 {
             eprintln!(
-                "till-scan: {} commits enumerated in {:.2} s; {} unique blobs read and scanned in {:.2} s",
+                "till-scan: {} commits, {} unique blobs read and scanned in {:.2} s",
                 stats.commits,
-                stats.enumerate.as_secs_f64(),
                 stats.blobs,
-                stats.scan.as_secs_f64()
+                stats.elapsed.as_secs_f64()
             );
         }
     }

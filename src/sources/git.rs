@@ -54,10 +54,8 @@ pub struct HistoryStats {
     pub commits: usize,
     pub blobs: usize,
     pub shallow: bool,
-    /// Time spent walking commits and diffing trees (one thread).
-    pub enumerate: Duration,
-    /// Time spent reading and scanning blobs (all threads).
-    pub scan: Duration,
+    /// Wall time of the walk, the diffs and the blob scans (they overlap).
+    pub elapsed: Duration,
 }
 
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
@@ -138,124 +136,6 @@ fn diff_options() -> DiffOptions {
     opts
 }
 
-/// Compares two trees, descending only into subtrees whose ids differ:
-/// a commit that edits one file costs a handful of tree reads, whatever the
-/// size of the repository. Entries are merge-joined in git's tree order.
-fn diff_trees(
-    repo: &Repository,
-    old: Option<&git2::Tree<'_>>,
-    new: Option<&git2::Tree<'_>>,
-    prefix: &mut Vec<u8>,
-    changed: &mut Vec<ChangedPath>,
-    deleted: &mut Vec<Oid>,
-) -> Result<()> {
-    let mut olds = old.map(|t| t.iter()).into_iter().flatten().peekable();
-    let mut news = new.map(|t| t.iter()).into_iter().flatten().peekable();
-    loop {
-        let order = match (olds.peek(), news.peek()) {
-            (None, None) => break,
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some(o), Some(n)) => git_order(o, n),
-        };
-        let (o, n) = match order {
-            std::cmp::Ordering::Less => (olds.next(), None),
-            std::cmp::Ordering::Greater => (None, news.next()),
-            std::cmp::Ordering::Equal => (olds.next(), news.next()),
-        };
-        if let (Some(o), Some(n)) = (&o, &n) {
-            if o.id() == n.id() && o.filemode() == n.filemode() {
-                continue;
-            }
-        }
-        let name = n
-            .as_ref()
-            .or(o.as_ref())
-            .map(|e| e.name_bytes())
-            .unwrap_or_default();
-        let len = prefix.len();
-        if len > 0 {
-            prefix.push(b'/');
-        }
-        prefix.extend_from_slice(name);
-        let kind = |e: &Option<git2::TreeEntry<'_>>| e.as_ref().map(|e| (e.id(), e.filemode()));
-        match (kind(&o), kind(&n)) {
-            (before, Some((id, mode))) if is_tree_mode(mode) => {
-                let old_sub = match before {
-                    Some((old_id, m)) if is_tree_mode(m) => Some(repo.find_tree(old_id)?),
-                    _ => None,
-                };
-                diff_trees(
-                    repo,
-                    old_sub.as_ref(),
-                    Some(&repo.find_tree(id)?),
-                    prefix,
-                    changed,
-                    deleted,
-                )?;
-            }
-            (before, Some((id, mode))) if is_blob_mode(mode) => {
-                let old_blob = before.filter(|(_, m)| is_blob_mode(*m)).map(|(o, _)| o);
-                changed.push((String::from_utf8_lossy(prefix).into_owned(), id, old_blob));
-            }
-            (Some((old_id, mode)), None) if is_tree_mode(mode) => {
-                diff_trees(
-                    repo,
-                    Some(&repo.find_tree(old_id)?),
-                    None,
-                    prefix,
-                    changed,
-                    deleted,
-                )?;
-            }
-            (Some((old_id, mode)), None) if is_blob_mode(mode) => deleted.push(old_id),
-            _ => {} // submodules and symlinks
-        }
-        prefix.truncate(len);
-    }
-    Ok(())
-}
-
-fn is_blob_mode(mode: i32) -> bool {
-    mode == i32::from(FileMode::Blob) || mode == i32::from(FileMode::BlobExecutable)
-}
-
-fn is_tree_mode(mode: i32) -> bool {
-    mode == i32::from(FileMode::Tree)
-}
-
-/// Git's tree entry order: names compare as bytes, a tree's name as if it
-/// ended in `/`.
-fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    let tail = |e: &git2::TreeEntry<'_>| {
-        if is_tree_mode(e.filemode()) {
-            Some(b'/')
-        } else {
-            None
-        }
-    };
-    let a_bytes = a.name_bytes().iter().copied().chain(tail(a));
-    let b_bytes = b.name_bytes().iter().copied().chain(tail(b));
-    a_bytes.cmp(b_bytes)
-}
-
-fn tree_changes(
-    repo: &Repository,
-    old: Option<&git2::Tree<'_>>,
-    new: &git2::Tree<'_>,
-) -> Result<(Vec<ChangedPath>, Vec<Oid>)> {
-    let (mut changed, mut deleted) = (Vec::new(), Vec::new());
-    diff_trees(
-        repo,
-        old,
-        Some(new),
-        &mut Vec::new(),
-        &mut changed,
-        &mut deleted,
-    )?;
-    Ok((changed, deleted))
-}
-
 /// The changes one commit made, relative to all its parents.
 fn commit_changes(
     repo: &Repository,
@@ -263,13 +143,14 @@ fn commit_changes(
     index: u32,
     out: &mut Vec<Change>,
 ) -> Result<()> {
-    let tree = commit.tree()?;
-    let parents: Vec<git2::Tree<'_>> = commit
-        .parents()
-        .map(|p| p.tree())
+    let odb = repo.odb()?;
+    let tree = commit.tree_id();
+    let parents: Vec<Oid> = commit
+        .parent_ids()
+        .map(|p| repo.find_commit(p).map(|c| c.tree_id()))
         .collect::<std::result::Result<_, _>>()?;
     if parents.len() <= 1 {
-        let (changed, deleted) = tree_changes(repo, parents.first(), &tree)?;
+        let (changed, deleted) = super::tree::changes(&odb, parents.first().copied(), tree)?;
         for (path, new, old) in changed {
             let old = match old {
                 Some(o) => vec![o],
@@ -288,7 +169,7 @@ fn commit_changes(
     // resolutions, evil merges); the rest came with the merged commits.
     let mut per_path: HashMap<String, (Oid, Vec<Oid>, usize)> = HashMap::new();
     for parent in &parents {
-        for (path, new, old) in tree_changes(repo, Some(parent), &tree)?.0 {
+        for (path, new, old) in super::tree::changes(&odb, Some(*parent), tree)?.0 {
             let entry = per_path.entry(path).or_insert((new, Vec::new(), 0));
             entry.1.extend(old);
             entry.2 += 1;
@@ -475,11 +356,52 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         }
     }
     stats.commits = oids.len();
-    // Each commit's diff against its parents is independent of the others:
-    // compute them on all workers (a repository handle each), keep the order.
+    // A pipeline: this thread walks the commits and diffs their trees (object
+    // reads that libgit2 serialises anyway), handing each blob it sees for
+    // the first time to workers that read and scan blobs in parallel.
     let git_dir = repo.path().to_path_buf();
-    let per_commit: Vec<Option<(CommitInfo, Vec<Change>)>> =
-        map_with_repo(&git_dir, opts.threads, &oids, |repo, oid| {
+    let results: Mutex<HashMap<Oid, Vec<BlobHit>>> = Mutex::new(HashMap::new());
+    let progress = Progress::start(opts.progress, None);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Oid, String)>>(256);
+    let rx = Mutex::new(rx);
+    let mut commits: Vec<CommitInfo> = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
+    let mut seen: HashSet<Oid> = HashSet::new();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..opts.threads.max(1) {
+            scope.spawn(|| {
+                let repo = match Repository::open(&git_dir) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return scanner.error(
+                            git_dir.display().to_string(),
+                            format!("cannot open: {}", e.message()),
+                        )
+                    }
+                };
+                let mut worker = Worker::default();
+                while let Ok(batch) = {
+                    let r = lock(&rx);
+                    r.recv()
+                } {
+                    for (oid, label) in batch {
+                        if let Some(hits) = scan_blob(
+                            &repo,
+                            scanner,
+                            &mut worker,
+                            oid,
+                            &|| label.clone(),
+                            opts.max_blob_size,
+                            &progress,
+                        ) {
+                            lock(&results).insert(oid, hits);
+                        }
+                    }
+                }
+            });
+        }
+        let mut batch = Vec::new();
+        for oid in &oids {
             let commit = match repo.find_commit(*oid) {
                 Ok(c) => c,
                 Err(e) => {
@@ -487,37 +409,53 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                         format!("commit {oid}"),
                         format!("cannot read: {}", e.message()),
                     );
-                    return None;
+                    continue;
                 }
             };
             if opts
                 .since
                 .is_some_and(|since| commit.time().seconds() < since)
             {
-                return None;
+                continue;
             }
-            let mut changes = Vec::new();
-            if let Err(e) = commit_changes(repo, &commit, 0, &mut changes) {
+            let index = commits.len() as u32;
+            let first = changes.len();
+            if let Err(e) = commit_changes(&repo, &commit, index, &mut changes) {
                 scanner.error(format!("commit {oid}"), format!("cannot diff: {e}"));
-                return None;
+                changes.truncate(first);
+                continue;
             }
-            Some((commit_info(&commit), changes))
-        })?;
-    let mut commits: Vec<CommitInfo> = Vec::new();
-    let mut changes: Vec<Change> = Vec::new();
-    for (info, mut commit_changes) in per_commit.into_iter().flatten() {
-        let index = commits.len() as u32;
-        for change in &mut commit_changes {
-            change.commit = Some(index);
+            let short = &oid.to_string()[..12];
+            for change in &changes[first..] {
+                for blob in std::iter::once(&change.new).chain(&change.old) {
+                    if seen.insert(*blob) {
+                        batch.push((
+                            *blob,
+                            format!("{} (blob {blob} in commit {short})", change.path),
+                        ));
+                    }
+                }
+            }
+            if batch.len() >= 64 {
+                // A send fails only when every worker is gone (they could not
+                // open the repository): each reported that already.
+                let _ = tx.send(std::mem::take(&mut batch));
+            }
+            commits.push(commit_info(&commit));
         }
-        changes.append(&mut commit_changes);
-        commits.push(info);
-    }
-    let workdir = repo.path().to_path_buf();
-    drop(repo);
-    stats.enumerate = started.elapsed();
-    stats.blobs = scan_and_attribute(scanner, &workdir, &changes, &commits, opts)?;
-    stats.scan = started.elapsed() - stats.enumerate;
+        let _ = tx.send(batch);
+        drop(tx);
+        Ok(())
+    })?;
+    progress.finish();
+    stats.blobs = seen.len();
+    attribute(
+        scanner,
+        &changes,
+        &commits,
+        &results.into_inner().unwrap_or_else(|e| e.into_inner()),
+    );
+    stats.elapsed = started.elapsed();
     Ok(stats)
 }
 
@@ -636,58 +574,96 @@ fn scan_and_attribute(
         }
     };
     let results: Mutex<HashMap<Oid, Vec<BlobHit>>> = Mutex::new(HashMap::new());
-    let progress = Progress::start(opts.progress, blobs.len());
-    let worker = std::sync::Mutex::new(Vec::<Worker>::new());
+    let progress = Progress::start(opts.progress, Some(blobs.len()));
+    let workers = Mutex::new(Vec::<Worker>::new());
     map_with_repo(git_dir, opts.threads, &blobs, |repo, oid| {
-        let size = match repo.odb().and_then(|odb| odb.read_header(*oid)) {
-            Ok((size, _)) => size as u64,
-            Err(e) => {
-                return scanner.error(
-                    label(oid),
-                    format!("missing or corrupt object: {}", e.message()),
-                )
-            }
-        };
-        if size > opts.max_blob_size {
-            return scanner.skip(
-                label(oid),
-                SkipReason::TooLarge {
-                    size,
-                    limit: opts.max_blob_size,
-                },
-            );
+        let mut worker = lock(&workers).pop().unwrap_or_default();
+        if let Some(hits) = scan_blob(
+            repo,
+            scanner,
+            &mut worker,
+            *oid,
+            &|| label(oid),
+            opts.max_blob_size,
+            &progress,
+        ) {
+            lock(&results).insert(*oid, hits);
         }
-        let blob = match repo.find_blob(*oid) {
-            Ok(b) => b,
-            Err(e) => {
-                return scanner.error(
-                    label(oid),
-                    format!("missing or corrupt object: {}", e.message()),
-                )
-            }
-        };
-        let data = blob.content();
-        progress.add(data.len() as u64);
-        if looks_binary(data) {
-            return scanner.skip(label(oid), SkipReason::Binary);
-        }
-        // Matcher scratch space is reused through a small pool of workers.
-        let mut w = worker
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_default();
-        let hits = scanner.find(&mut w, data);
-        worker.lock().unwrap_or_else(|e| e.into_inner()).push(w);
-        if !hits.is_empty() {
-            results
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(*oid, hits);
-        }
+        lock(&workers).push(worker);
     })?;
     progress.finish();
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    attribute(
+        scanner,
+        changes,
+        commits,
+        &results.into_inner().unwrap_or_else(|e| e.into_inner()),
+    );
+    Ok(blobs.len())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads one blob and scans it; `None` when it has no secrets or could not
+/// be read (reported as a note or warning named by `label`).
+fn scan_blob(
+    repo: &Repository,
+    scanner: &Scanner,
+    worker: &mut Worker,
+    oid: Oid,
+    label: &dyn Fn() -> String,
+    max_blob_size: u64,
+    progress: &Progress,
+) -> Option<Vec<BlobHit>> {
+    let size = match repo.odb().and_then(|odb| odb.read_header(oid)) {
+        Ok((size, _)) => size as u64,
+        Err(e) => {
+            scanner.error(
+                label(),
+                format!("missing or corrupt object: {}", e.message()),
+            );
+            return None;
+        }
+    };
+    if size > max_blob_size {
+        scanner.skip(
+            label(),
+            SkipReason::TooLarge {
+                size,
+                limit: max_blob_size,
+            },
+        );
+        return None;
+    }
+    let blob = match repo.find_blob(oid) {
+        Ok(b) => b,
+        Err(e) => {
+            scanner.error(
+                label(),
+                format!("missing or corrupt object: {}", e.message()),
+            );
+            return None;
+        }
+    };
+    let data = blob.content();
+    progress.add(data.len() as u64);
+    if looks_binary(data) {
+        scanner.skip(label(), SkipReason::Binary);
+        return None;
+    }
+    let hits = scanner.find(worker, data);
+    (!hits.is_empty()).then_some(hits)
+}
+
+/// Records, for each change, the secrets its new blob has and the blobs it
+/// replaced did not.
+fn attribute(
+    scanner: &Scanner,
+    changes: &[Change],
+    commits: &[CommitInfo],
+    results: &HashMap<Oid, Vec<BlobHit>>,
+) {
     for change in changes {
         let Some(hits) = results.get(&change.new) else {
             continue;
@@ -707,7 +683,6 @@ fn scan_and_attribute(
         let commit = change.commit.map(|c| &commits[c as usize]);
         scanner.record(&introduced, &change.path, commit);
     }
-    Ok(blobs.len())
 }
 
 /// A progress line on standard error: blobs done and MB/s.
@@ -724,7 +699,8 @@ struct ProgressState {
 }
 
 impl Progress {
-    fn start(enabled: bool, total: usize) -> Progress {
+    /// `total` is the number of blobs when known up front.
+    fn start(enabled: bool, total: Option<usize>) -> Progress {
         if !enabled || !std::io::stderr().is_terminal() {
             return Progress {
                 state: None,
@@ -734,7 +710,7 @@ impl Progress {
         let state = Arc::new(ProgressState {
             done: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
-            total: total as u64,
+            total: total.map_or(0, |t| t as u64),
             stop: AtomicBool::new(false),
         });
         let s = Arc::clone(&state);
@@ -744,11 +720,14 @@ impl Progress {
                 std::thread::sleep(Duration::from_millis(200));
                 let mb = s.bytes.load(Ordering::Relaxed) as f64 / 1e6;
                 let secs = started.elapsed().as_secs_f64().max(1e-3);
+                let done = s.done.load(Ordering::Relaxed);
+                let of = if s.total > 0 {
+                    format!("/{}", s.total)
+                } else {
+                    String::new()
+                };
                 eprint!(
-                    "\r\x1b[2Ktill-scan: {}/{} blobs, {:.0} MB, {:.0} MB/s",
-                    s.done.load(Ordering::Relaxed),
-                    s.total,
-                    mb,
+                    "\r\x1b[2Ktill-scan: {done}{of} blobs, {mb:.0} MB, {:.0} MB/s",
                     mb / secs
                 );
             }
