@@ -296,6 +296,7 @@ fn run_history(
         threads: setup.threads,
         max_blob_size: setup.max_file_size,
         progress: !common.quiet,
+        exclude: setup.config.history_excludes(root, !common.no_ignore)?,
     };
     let started = Instant::now();
     let stats = git::scan_history(&setup.scanner, root, &opts)?;
@@ -385,7 +386,13 @@ fn scan_staged(common: &Common, repo: Option<PathBuf>) -> Result<Outcome> {
             .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the index failed")));
         (staged, setup)
     });
-    let (staged, setup) = (staged?, setup?);
+    let (mut staged, setup) = (staged?, setup?);
+    staged.retain_paths(
+        setup
+            .config
+            .history_excludes(&root, !common.no_ignore)?
+            .as_ref(),
+    );
     git::scan_staged_changes(&setup.scanner, &staged, setup.max_file_size)?;
     let result = setup.scanner.finish(started.elapsed());
     let outcome = finish(common, &setup, &result, true)?;

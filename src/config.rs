@@ -162,6 +162,35 @@ impl Config {
         )
     }
 
+    /// Excludes for git scans, whose paths are relative to the repository
+    /// root: the config's `exclude` patterns plus the root `.till-scanignore`
+    /// (unless ignore files are off).
+    pub fn history_excludes(
+        &self,
+        root: &Path,
+        ignore_file: bool,
+    ) -> anyhow::Result<Option<Gitignore>> {
+        let file = root.join(crate::sources::fs::IGNORE_FILE_NAME);
+        let use_file = ignore_file && file.is_file();
+        if self.file.exclude.is_empty() && !use_file {
+            return Ok(None);
+        }
+        let mut b = GitignoreBuilder::new(root);
+        for p in &self.file.exclude {
+            b.add_line(None, p)
+                .map_err(|e| anyhow::anyhow!("{}: exclude: `{p}`: {e}", self.label()))?;
+        }
+        if use_file {
+            if let Some(e) = b.add(&file) {
+                anyhow::bail!("{}: {e}", file.display());
+            }
+        }
+        Ok(Some(
+            b.build()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        ))
+    }
+
     pub fn allowlist(&self, root: &Path) -> anyhow::Result<Allowlist> {
         let a = &self.file.allowlist;
         let regexes = a

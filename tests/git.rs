@@ -1382,3 +1382,37 @@ fn staged_reads_the_index_of_a_linked_worktree() {
     assert_eq!(r.code, 0, "{r}");
     assert!(findings.is_empty(), "{r}");
 }
+
+#[test]
+fn history_and_staged_honour_till_scanignore_and_config_excludes() {
+    let p = Project::new();
+    init(&p, "repo");
+    put(&p, "repo", ".till-scanignore", "fixtures/\n");
+    put(&p, "repo", ".till-scan.toml", "exclude = [\"vendor/\"]\n");
+    put(&p, "repo", "fixtures/keys.env", &format!("KEY={K1}\n"));
+    put(&p, "repo", "vendor/lib.py", &format!("KEY = \"{K1}\"\n"));
+    put(&p, "repo", "app.py", &format!("KEY = \"{K2}\"\n"));
+    commit(&p, "repo", "keys in excluded and scanned places");
+
+    let (r, _, findings) = scan_json(&p, &["git", "repo"]);
+    assert_eq!(r.code, 1, "{r}");
+    let paths: Vec<_> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, vec!["app.py"], "{r}");
+    // --no-ignore drops the ignore file, not the config's excludes.
+    let (_, _, findings) = scan_json(&p, &["git", "repo", "--no-ignore"]);
+    let mut paths: Vec<_> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, vec!["app.py", "fixtures/keys.env"]);
+
+    put(&p, "repo", "fixtures/more.env", &format!("KEY={K2}\n"));
+    git(&p, "repo", &["add", "fixtures/more.env"]);
+    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(findings.is_empty());
+}

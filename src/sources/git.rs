@@ -46,6 +46,26 @@ pub struct HistoryOptions {
     pub max_blob_size: u64,
     /// Show a progress line on standard error.
     pub progress: bool,
+    /// Repository-relative paths not to scan (config `exclude`, `.till-scanignore`).
+    pub exclude: Option<ignore::gitignore::Gitignore>,
+}
+
+/// Drops the changes from `from` on whose path is excluded.
+fn drop_excluded(
+    changes: &mut Vec<Change>,
+    from: usize,
+    exclude: Option<&ignore::gitignore::Gitignore>,
+) {
+    if let Some(g) = exclude {
+        let mut i = from;
+        while i < changes.len() {
+            if crate::config::ignored(g, Path::new(&changes[i].path), false) {
+                changes.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
 }
 
 /// What a history scan covered, for notes and benchmarks.
@@ -425,6 +445,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                 changes.truncate(first);
                 continue;
             }
+            drop_excluded(&mut changes, first, opts.exclude.as_ref());
             let short = &oid.to_string()[..12];
             for change in &changes[first..] {
                 for blob in std::iter::once(&change.new).chain(&change.old) {
@@ -463,6 +484,13 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
 pub struct StagedChanges {
     git_dir: std::path::PathBuf,
     changes: Vec<Change>,
+}
+
+impl StagedChanges {
+    /// Drops the changes whose path is excluded.
+    pub fn retain_paths(&mut self, exclude: Option<&ignore::gitignore::Gitignore>) {
+        drop_excluded(&mut self.changes, 0, exclude);
+    }
 }
 
 /// Scans the changes the index stages relative to HEAD (everything staged in
@@ -536,6 +564,7 @@ pub fn scan_staged_changes(
         threads: 1,
         max_blob_size,
         progress: false,
+        exclude: None,
     };
     scan_and_attribute(scanner, &staged.git_dir, &staged.changes, &[], &opts)?;
     Ok(())
