@@ -298,59 +298,6 @@ fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
-/// Maps `items` on `threads` workers that each open the repository once (a
-/// `git2::Repository` cannot be shared between threads, and a fresh handle
-/// starts with cold object caches), handing out work in small chunks so a
-/// slow item does not idle the other workers. Results keep the input order.
-fn map_with_repo<T: Sync, R: Send>(
-    git_dir: &Path,
-    threads: usize,
-    items: &[T],
-    f: impl Fn(&Repository, &T) -> R + Sync,
-) -> Result<Vec<R>> {
-    const CHUNK: usize = 16;
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = threads.clamp(1, items.len().div_ceil(CHUNK).max(1));
-    let parts: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| -> Result<Vec<(usize, R)>> {
-                    let repo = Repository::open(git_dir).map_err(|e| {
-                        anyhow::anyhow!("cannot open {}: {}", git_dir.display(), e.message())
-                    })?;
-                    let mut out = Vec::new();
-                    loop {
-                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                        if start >= items.len() {
-                            break;
-                        }
-                        for (i, item) in items[start..(start + CHUNK).min(items.len())]
-                            .iter()
-                            .enumerate()
-                        {
-                            out.push((start + i, f(&repo, item)));
-                        }
-                    }
-                    Ok(out)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")))
-            })
-            .collect()
-    });
-    let mut all: Vec<(usize, R)> = Vec::with_capacity(items.len());
-    for part in parts {
-        all.extend(part?);
-    }
-    all.sort_unstable_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, r)| r).collect())
-}
-
 /// Scans the history of the repository at `path`.
 pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Result<HistoryStats> {
     let repo = open(path)?;
@@ -482,7 +429,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
 
 /// What the index stages relative to HEAD, ready to scan.
 pub struct StagedChanges {
-    git_dir: std::path::PathBuf,
+    repo: Repository,
     changes: Vec<Change>,
 }
 
@@ -546,10 +493,8 @@ pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
             old: old.map(|o| vec![o]).unwrap_or_else(|| deleted.clone()),
         })
         .collect();
-    Ok(StagedChanges {
-        git_dir: repo.path().to_path_buf(),
-        changes,
-    })
+    drop(head);
+    Ok(StagedChanges { repo, changes })
 }
 
 /// Scans the blobs of staged changes and records the secrets they add.
@@ -558,76 +503,33 @@ pub fn scan_staged_changes(
     staged: &StagedChanges,
     max_blob_size: u64,
 ) -> Result<()> {
-    let opts = HistoryOptions {
-        revisions: Revisions::AllRefs,
-        since: None,
-        threads: 1,
-        max_blob_size,
-        progress: false,
-        exclude: None,
-    };
-    scan_and_attribute(scanner, &staged.git_dir, &staged.changes, &[], &opts)?;
-    Ok(())
-}
-
-/// Scans every blob the changes mention once, then records the secrets each
-/// change introduced. Returns the number of unique blobs.
-fn scan_and_attribute(
-    scanner: &Scanner,
-    git_dir: &Path,
-    changes: &[Change],
-    commits: &[CommitInfo],
-    opts: &HistoryOptions,
-) -> Result<usize> {
-    // Unique blobs in order of first appearance, with where each was first
-    // seen (to name it in notes and errors).
-    let mut first_seen: HashMap<Oid, usize> = HashMap::new();
-    let mut blobs: Vec<Oid> = Vec::new();
-    for (i, change) in changes.iter().enumerate() {
-        for oid in std::iter::once(&change.new).chain(&change.old) {
-            first_seen.entry(*oid).or_insert_with(|| {
-                blobs.push(*oid);
-                i
-            });
+    // A commit stages a handful of blobs: scan them here, with the handle
+    // that found them, rather than start workers.
+    let mut worker = Worker::default();
+    let progress = Progress::start(false, None);
+    let mut results: HashMap<Oid, Vec<BlobHit>> = HashMap::new();
+    let mut seen: HashSet<Oid> = HashSet::new();
+    for change in &staged.changes {
+        for blob in std::iter::once(&change.new).chain(&change.old) {
+            if !seen.insert(*blob) {
+                continue;
+            }
+            let label = || format!("{} (staged)", change.path);
+            if let Some(hits) = scan_blob(
+                &staged.repo,
+                scanner,
+                &mut worker,
+                *blob,
+                &label,
+                max_blob_size,
+                &progress,
+            ) {
+                results.insert(*blob, hits);
+            }
         }
     }
-    let label = |oid: &Oid| {
-        let change = &changes[first_seen[oid]];
-        match change.commit {
-            Some(c) => format!(
-                "{} (blob {oid} in commit {})",
-                change.path,
-                &commits[c as usize].id[..12]
-            ),
-            None => format!("{} (staged)", change.path),
-        }
-    };
-    let results: Mutex<HashMap<Oid, Vec<BlobHit>>> = Mutex::new(HashMap::new());
-    let progress = Progress::start(opts.progress, Some(blobs.len()));
-    let workers = Mutex::new(Vec::<Worker>::new());
-    map_with_repo(git_dir, opts.threads, &blobs, |repo, oid| {
-        let mut worker = lock(&workers).pop().unwrap_or_default();
-        if let Some(hits) = scan_blob(
-            repo,
-            scanner,
-            &mut worker,
-            *oid,
-            &|| label(oid),
-            opts.max_blob_size,
-            &progress,
-        ) {
-            lock(&results).insert(*oid, hits);
-        }
-        lock(&workers).push(worker);
-    })?;
-    progress.finish();
-    attribute(
-        scanner,
-        changes,
-        commits,
-        &results.into_inner().unwrap_or_else(|e| e.into_inner()),
-    );
-    Ok(blobs.len())
+    attribute(scanner, &staged.changes, &[], &results);
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
