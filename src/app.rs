@@ -146,6 +146,12 @@ fn setup_for(
     let config = Config::load(common.config.as_deref(), root)?;
     let set = load_rules(common, &config)?;
     let matcher = Matcher::for_workload(&set, workload)?;
+    // A user rule that parses but does not compile (e.g. too large) would
+    // otherwise be skipped silently at scan time.
+    let errors = matcher.compile_where(|r| !r.builtin);
+    if !errors.is_empty() {
+        anyhow::bail!("rules that do not compile:\n  {}", errors.join("\n  "));
+    }
     let baseline = if use_baseline {
         load_baseline(common, &config, root)?
     } else {

@@ -62,12 +62,6 @@ pub struct Match {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatcherError {
-    #[error("rule `{rule}` ({origin}): {message}")]
-    Rule {
-        rule: String,
-        origin: String,
-        message: String,
-    },
     #[error("cannot build the keyword automaton: {0}")]
     Keywords(String),
 }
@@ -163,9 +157,15 @@ impl Matcher {
     /// Compiles every rule now (instead of on first use) and returns the
     /// errors, `rule id: message`.
     pub fn compile_all(&self) -> Vec<String> {
+        self.compile_where(|_| true)
+    }
+
+    /// Compiles the rules `which` selects now; returns their errors.
+    pub fn compile_where(&self, which: impl Fn(&Rule) -> bool + Sync) -> Vec<String> {
         use rayon::prelude::*;
         self.rules
             .par_iter()
+            .filter(|c| which(&c.rule))
             .filter_map(|c| {
                 c.regex()
                     .err()

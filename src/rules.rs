@@ -112,6 +112,9 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// Where the rule was defined, `file:line`, for error messages.
     pub origin: String,
+    /// Embedded in the binary (its patterns are proven by the test suite and
+    /// compile lazily); user rules are compiled when loaded.
+    pub builtin: bool,
 }
 
 /// A problem in a rule file, always naming the file and, where known, the line.
@@ -281,6 +284,7 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
             examples: spec.examples,
             negative_examples: spec.negative_examples,
             origin: format!("{file}:{id_line}"),
+            builtin: !check_patterns,
         });
     }
     Ok(rules)

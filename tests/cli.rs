@@ -395,3 +395,22 @@ fn builtin_rules_find_till_provider_keys_and_mark_them_rotatable() {
     assert_eq!(f["till_provider"], "openai");
     assert_eq!(f["secret"], key.as_str());
 }
+
+#[test]
+fn a_user_rule_too_large_to_compile_is_an_error_naming_it() {
+    let p = project();
+    p.write("src/a.txt", "nothing\n");
+    p.write(
+        "rules/huge.toml",
+        &TEST_RULES.replace("acme.api-key", "acme.huge").replace(
+            r"\b(acme_live_[A-Za-z0-9]{24})\b",
+            "(acme_live_(?:[a-z0-9]{1000}){1000})",
+        ),
+    );
+    let r = scan(&p, &[]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stderr.contains("acme.huge") && r.stderr.contains("huge.toml:3"),
+        "{r}"
+    );
+}

@@ -294,6 +294,7 @@ pub(crate) mod sample {
             examples: vec![],
             negative_examples: vec![],
             origin: "test:1".into(),
+            builtin: false,
         }
     }
 
