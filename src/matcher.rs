@@ -233,20 +233,27 @@ impl Matcher {
     ) {
         let compiled = &self.rules[rule_index];
         let Ok(regex) = compiled.regex() else {
-            return; // a rule that does not compile is reported by `compile_all`
+            // User rules are compiled when loaded and built-in ones by the
+            // test suite, so this is unreachable in practice.
+            return;
         };
+        // One set of capture slots per rule and blob, not one per match.
+        let mut locations = regex.capture_locations();
+        // Windows do not overlap, but the margin past one window's end may
+        // reach into the next: never search again where a match already ended.
+        let mut at = 0;
         for &(start, end) in windows {
             // The search starts at `start` but sees the bytes before it, so
             // `\b` and `^` at the window's left edge behave as in the whole
             // blob. A small margin past the end keeps a trailing `\b` honest.
             let end = (end + END_MARGIN).min(data.len());
             let haystack = &data[..end];
-            let mut at = start;
+            at = at.max(start);
             while at <= end {
-                let Some(caps) = regex.captures_at(haystack, at) else {
+                let Some(whole) = regex.captures_read_at(&mut locations, haystack, at) else {
                     break;
                 };
-                let (Some(whole), Some(secret)) = (caps.get(0), caps.get(1)) else {
+                let Some((secret_start, secret_end)) = locations.get(1) else {
                     break;
                 };
                 at = if whole.end() > whole.start() {
@@ -254,10 +261,10 @@ impl Matcher {
                 } else {
                     whole.end() + 1
                 };
-                if self.accepts(compiled, &data[secret.range()]) {
+                if self.accepts(compiled, &data[secret_start..secret_end]) {
                     out.push(Match {
                         rule: rule_index,
-                        secret: secret.range(),
+                        secret: secret_start..secret_end,
                         span: whole.range(),
                     });
                 }

@@ -137,6 +137,21 @@ fn till_env(p: &Project, dir: &str, args: &[&str], input: &[u8], envs: &[(&str, 
 }
 
 /// Runs till-scan from the project root.
+/// `till-scan git --pre-push` in `repo` with git's ref lines on stdin.
+fn pre_push(p: &Project, input: &str) -> (Run, Vec<Value>) {
+    let r = till_in(
+        p,
+        "repo",
+        &["git", "--pre-push", "--format", "json", "--no-redact"],
+        input.as_bytes(),
+    );
+    let findings = match r.code {
+        0 | 1 => r.json()["findings"].as_array().cloned().unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    (r, findings)
+}
+
 fn till(p: &Project, args: &[&str]) -> Run {
     till_in(p, ".", args, b"")
 }
@@ -694,14 +709,8 @@ fn pre_push_scans_only_commits_after_the_remote_sha() {
     let c3 = commit(&p, "repo", "new key");
 
     let input = format!("refs/heads/main {c3} refs/heads/main {c1}\n");
-    let r = till_in(
-        &p,
-        "repo",
-        &["git", "--pre-push", "--format", "json", "--no-redact"],
-        input.as_bytes(),
-    );
+    let (r, findings) = pre_push(&p, &input);
     assert_eq!(r.code, 1, "{r}");
-    let findings = r.json()["findings"].as_array().unwrap().clone();
     assert_eq!(secrets(&findings), set(&[K2]), "{r}");
     assert_eq!(findings[0]["commit"], c3.as_str());
     assert!(r.stderr.contains("push is blocked"), "{r}");
@@ -760,28 +769,16 @@ fn pre_push_of_a_new_branch_scans_commits_not_on_any_remote() {
     let t2 = commit(&p, "repo", "topic clean");
 
     let input = format!("refs/heads/topic {t2} refs/heads/topic {ZERO}\n");
-    let r = till_in(
-        &p,
-        "repo",
-        &["git", "--pre-push", "--format", "json", "--no-redact"],
-        input.as_bytes(),
-    );
+    let (r, findings) = pre_push(&p, &input);
     assert_eq!(r.code, 1, "{r}");
-    let findings = r.json()["findings"].as_array().unwrap().clone();
     assert_eq!(secrets(&findings), set(&[K2]), "{r}");
     assert_eq!(findings[0]["commit"], t1.as_str());
 
     // A remote sha this clone does not have counts as a new branch too.
     let unknown = "1234abcd".repeat(5);
     let input = format!("refs/heads/topic {t2} refs/heads/topic {unknown}\n");
-    let r = till_in(
-        &p,
-        "repo",
-        &["git", "--pre-push", "--format", "json", "--no-redact"],
-        input.as_bytes(),
-    );
+    let (r, findings) = pre_push(&p, &input);
     assert_eq!(r.code, 1, "{r}");
-    let findings = r.json()["findings"].as_array().unwrap().clone();
     assert_eq!(secrets(&findings), set(&[K2]), "{r}");
 }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use git2::{Delta, DiffOptions, FileMode, Oid, Repository, RepositoryOpenFlags, Sort};
 
+use super::tree::ChangedPath;
 use crate::finding::CommitInfo;
 use crate::scan::SkipReason;
 use crate::scanner::{looks_binary, BlobHit, Scanner, Worker};
@@ -123,9 +124,6 @@ fn path_of(delta: &git2::DiffDelta<'_>) -> String {
 }
 
 /// Changes between `old` (None = empty tree) and `new` in one diff.
-/// A changed path: its new blob and, when modified, the blob it replaced.
-type ChangedPath = (String, Oid, Option<Oid>);
-
 fn diff_changes(diff: &git2::Diff<'_>) -> (Vec<ChangedPath>, Vec<Oid>) {
     let mut changed = Vec::new();
     let mut deleted = Vec::new();
@@ -438,12 +436,6 @@ impl StagedChanges {
     pub fn retain_paths(&mut self, exclude: Option<&ignore::gitignore::Gitignore>) {
         drop_excluded(&mut self.changes, 0, exclude);
     }
-}
-
-/// Scans the changes the index stages relative to HEAD (everything staged in
-/// a repository with no commits yet).
-pub fn scan_staged(scanner: &Scanner, path: &Path, max_blob_size: u64) -> Result<()> {
-    scan_staged_changes(scanner, &staged_changes(path)?, max_blob_size)
 }
 
 /// Finds what the index stages (reads no blob).

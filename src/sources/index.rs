@@ -13,8 +13,7 @@ use std::collections::HashSet;
 
 use git2::{Oid, Repository};
 
-/// A changed path: its new blob and, when modified, the blob it replaced.
-pub type Staged = (String, Oid, Option<Oid>);
+use super::tree::ChangedPath;
 
 /// One index entry; the object id stays raw bytes until it is needed.
 struct Entry<'a> {
@@ -148,7 +147,7 @@ pub fn staged_changes(
     repo: &Repository,
     index_file: &std::path::Path,
     head: Option<&git2::Tree<'_>>,
-) -> Option<(Vec<Staged>, Vec<Oid>)> {
+) -> Option<(Vec<ChangedPath>, Vec<Oid>)> {
     let file = std::fs::File::open(index_file).ok()?;
     // SAFETY: git replaces the index by renaming a new file over it, never by
     // writing in place, so the mapped bytes do not change under us; a
@@ -168,7 +167,7 @@ fn compare_dir<'e>(
     head: Option<&git2::Tree<'_>>,
     entries: &[Entry<'e>],
     prefix: &mut Vec<u8>,
-    out: &mut (Vec<Staged>, Vec<Oid>),
+    out: &mut (Vec<ChangedPath>, Vec<Oid>),
 ) -> Result<(), git2::Error> {
     if let (Some(node), Some(head)) = (node, head) {
         if node.oid == Some(head.id()) {
