@@ -488,6 +488,14 @@ fn finish(common: &Common, setup: &Setup, result: &ScanResult, complete: bool) -
         color: use_color(common, setup.format),
     };
     write_report(common.output.as_deref(), setup.format, &ctx)?;
+    // More formats from the same scan (`--also-write`), never coloured.
+    let plain = ReportContext {
+        color: false,
+        ..ctx
+    };
+    for extra in &common.also_write {
+        write_report(Some(&extra.path), extra.format, &plain)?;
+    }
     print_diagnostics(common, result);
     Ok(if !complete {
         Outcome::Failed

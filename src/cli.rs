@@ -117,6 +117,34 @@ pub enum Format {
     Sarif,
     Junit,
     Github,
+    /// Markdown for a GitHub job summary: redacted table, counts per rule, how to fix.
+    Markdown,
+}
+
+/// One more report of the same scan: `--also-write FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraReport {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+/// Parses `FORMAT=PATH`, e.g. `sarif=results.sarif`.
+pub fn parse_extra_report(text: &str) -> Result<ExtraReport, String> {
+    let (format, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not FORMAT=PATH (e.g. sarif=results.sarif)"))?;
+    let format = Format::from_str(format.trim(), true).map_err(|_| {
+        format!(
+            "unknown format `{format}` in `{text}` (human, json, sarif, junit, github or markdown)"
+        )
+    })?;
+    if path.is_empty() {
+        return Err(format!("`{text}` names no file after `=`"));
+    }
+    Ok(ExtraReport {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +162,10 @@ pub struct Common {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the same scan's report in FORMAT to PATH (repeatable; scan commands),
+    /// e.g. `--also-write sarif=results.sarif --also-write markdown=summary.md`.
+    #[arg(long = "also-write", global = true, value_name = "FORMAT=PATH", value_parser = parse_extra_report)]
+    pub also_write: Vec<ExtraReport>,
     /// Config file [default: .till-scan.toml in the (first) scanned directory].
     #[arg(long, short = 'c', global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -207,6 +239,24 @@ mod tests {
         assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
         assert!(parse_size("ten").is_err());
         assert!(parse_size("10X").is_err());
+    }
+
+    #[test]
+    fn extra_reports_parse() {
+        let r = parse_extra_report("sarif=out/results.sarif").unwrap();
+        assert_eq!(r.format, Format::Sarif);
+        assert_eq!(r.path, PathBuf::from("out/results.sarif"));
+        // Only the first `=` splits: paths may hold one.
+        let r = parse_extra_report("Markdown=a=b.md").unwrap();
+        assert_eq!(r.format, Format::Markdown);
+        assert_eq!(r.path, PathBuf::from("a=b.md"));
+        assert!(parse_extra_report("sarif")
+            .unwrap_err()
+            .contains("FORMAT=PATH"));
+        assert!(parse_extra_report("xml=a")
+            .unwrap_err()
+            .contains("unknown format"));
+        assert!(parse_extra_report("json=").is_err());
     }
 
     #[test]

@@ -96,6 +96,7 @@ fn every_format_renders_and_output_goes_to_a_file() {
         ("sarif", "\"2.1.0\""),
         ("junit", "<testsuite"),
         ("github", "::error file=src/k.sh,line=1"),
+        ("markdown", "| `src/k.sh` | 1:"),
     ] {
         let r = scan(&p, &["--format", format, "--output", out.to_str().unwrap()]);
         assert_eq!(r.code, 1, "{format}: {r}");
@@ -104,6 +105,38 @@ fn every_format_renders_and_output_goes_to_a_file() {
         assert!(text.contains(marker), "{format}: {text}");
         assert!(!text.contains(KEY), "{format} leaked the secret: {text}");
     }
+}
+
+#[test]
+fn also_write_adds_formats_from_the_same_scan() {
+    let p = project();
+    p.write("src/k.sh", &format!("export ACME_KEY={KEY}\n"));
+    let sarif = p.path("out/results.sarif");
+    let md = p.path("summary.md");
+    std::fs::create_dir_all(sarif.parent().unwrap()).unwrap();
+    let r = scan(
+        &p,
+        &[
+            "--format",
+            "github",
+            "--also-write",
+            &format!("sarif={}", sarif.display()),
+            "--also-write",
+            &format!("markdown={}", md.display()),
+        ],
+    );
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stdout.starts_with("::error file=src/k.sh,line=1"), "{r}");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 1);
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.starts_with("## till-scan: 1 secret found"), "{md}");
+    assert!(!md.contains(KEY) && !md.contains('\x1b'), "{md}");
+
+    let bad = scan(&p, &["--also-write", "sarif"]);
+    assert_eq!(bad.code, 2, "{bad}");
+    assert!(bad.stderr.contains("FORMAT=PATH"), "{bad}");
 }
 
 #[test]

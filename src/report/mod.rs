@@ -11,6 +11,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod sarif;
 
 /// Everything a report needs besides the writer.
@@ -31,5 +32,6 @@ pub fn write(format: Format, ctx: &ReportContext<'_>, out: &mut dyn Write) -> io
         Format::Sarif => sarif::write(ctx, out),
         Format::Junit => junit::write(ctx, out),
         Format::Github => github::write(ctx, out),
+        Format::Markdown => markdown::write(ctx, out),
     }
 }
