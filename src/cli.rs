@@ -63,6 +63,9 @@ pub enum Command {
         /// Repository (or a directory inside one) [default: .].
         repo: Option<PathBuf>,
     },
+    /// Replace hardcoded AI-provider keys with Till scoped keys, on a new
+    /// branch, and open a pull request (see README: Rotation).
+    Rotate(RotateArgs),
     /// Install a git hook that runs till-scan (pre-commit, or pre-push).
     InstallHook {
         /// Repository [default: .].
@@ -82,6 +85,49 @@ pub enum Command {
         #[arg(long)]
         pre_push: bool,
     },
+}
+
+/// `till-scan rotate`. The Till admin key comes from `TILL_ADMIN_KEY` only,
+/// never from the command line.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RotateArgs {
+    /// The repository's work tree (or a directory inside it) [default: .].
+    pub path: Option<PathBuf>,
+    /// Rotate the findings of this till-scan JSON report (redacted is fine:
+    /// the files it names are scanned again) instead of scanning the tree.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Till API base URL [default: $TILL_API_URL, `[rotate] till_url`, https://api.till.ac].
+    #[arg(long, value_name = "URL")]
+    pub till_url: Option<String>,
+    /// Activations each scoped key allows [default: `[rotate] max_activations`, 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_activations: Option<u64>,
+    /// Token budget of each scoped key (input + output tokens).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tokens: Option<u64>,
+    /// Spend budget of each scoped key, in US cents.
+    #[arg(long, value_name = "CENTS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_spend_cents: Option<u64>,
+    /// Only these IPs or CIDRs may use the scoped keys (repeatable).
+    #[arg(long = "ip-whitelist", value_name = "CIDR")]
+    pub ip_whitelist: Vec<String>,
+    /// Remote to push the branch to [default: `[rotate] remote`, origin].
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// GitHub repository for the pull request [default: $GITHUB_REPOSITORY, else the remote's URL].
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub github_repo: Option<String>,
+    /// Stop after the local commit: no push, no pull request.
+    #[arg(long)]
+    pub no_pr: bool,
+    /// Print the plan; change nothing and contact no service.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run on a work tree with uncommitted changes (only the rotated files are
+    /// touched, and uncommitted edits in them stay out of the commit).
+    #[arg(long)]
+    pub allow_dirty: bool,
 }
 
 /// Which commits a history scan covers.

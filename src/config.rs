@@ -1,5 +1,5 @@
 //! `.till-scan.toml`: rule selection, extra rule directories, excludes,
-//! allowlists, size limit and default format. Unknown keys are errors that
+//! allowlists, size limit, default format and rotation defaults. Unknown keys are errors that
 //! name the key, the file and the line.
 
 use std::path::{Path, PathBuf};
@@ -36,6 +36,24 @@ pub struct ConfigFile {
     pub rules: RuleSelection,
     #[serde(default)]
     pub allowlist: AllowlistConfig,
+    #[serde(default)]
+    pub rotate: RotateConfig,
+}
+
+/// `[rotate]`: defaults for `till-scan rotate` (command-line flags win).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateConfig {
+    /// Till API base URL.
+    pub till_url: Option<String>,
+    /// Activations each minted key allows [default: 1000].
+    pub max_activations: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub max_spend_cents: Option<u64>,
+    #[serde(default)]
+    pub ip_whitelist: Vec<String>,
+    /// The remote to push the rotation branch to [default: origin].
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

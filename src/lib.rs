@@ -13,6 +13,7 @@ pub mod finding;
 pub mod hook;
 pub mod matcher;
 pub mod report;
+pub mod rotate;
 pub mod rules;
 pub mod scan;
 pub mod scanner;
