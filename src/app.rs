@@ -464,14 +464,19 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
         }
     }
     let tracked = ws.tracked_files()?;
-    let relative = |shown: &str| -> Option<String> {
-        let rel = Path::new(shown).strip_prefix(&root).ok()?;
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        tracked.contains(&rel).then_some(rel)
+    let relative = |shown: &str| -> (String, bool) {
+        match Path::new(shown).strip_prefix(&root) {
+            Ok(rel) => {
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let tracked = tracked.contains(&rel);
+                (rel, tracked)
+            }
+            Err(_) => (shown.to_string(), false),
+        }
     };
     let plan = Plan::build(&occurrences, relative, |tp| {
         rotate::providers::get(tp).is_some()

@@ -220,14 +220,30 @@ impl World {
 #[test]
 fn rotates_three_till_keys_in_one_commit_and_one_pr() {
     let w = World::new();
+    // An untracked copy is listed, never rewritten: a commit cannot fix it.
+    let local = format!("OPENAI_API_KEY={OPENAI}\n");
+    w.project.write("local.env", &local);
     let run = w.rotate(&["-f", "json"]);
     assert_eq!(run.code, 0, "{run}");
     let report = run.json();
     let branch = report["branch"].as_str().unwrap().to_string();
     assert!(branch.starts_with("till-scan/rotate-"), "{branch}");
     assert_eq!(report["rotations"].as_array().unwrap().len(), 3);
-    assert_eq!(report["manual"].as_array().unwrap().len(), 1);
-    assert_eq!(report["manual"][0]["rule_id"], "aws.access-key-id");
+    let manual = report["manual"].as_array().unwrap();
+    assert_eq!(manual.len(), 2, "{manual:?}");
+    let untracked = manual
+        .iter()
+        .find(|m| m["locations"][0]["path"] == "local.env")
+        .unwrap();
+    assert!(untracked["reason"]
+        .as_str()
+        .unwrap()
+        .contains("also in files git does not track"));
+    assert!(manual.iter().any(|m| m["rule_id"] == "aws.access-key-id"));
+    assert_eq!(
+        std::fs::read_to_string(w.project.path("local.env")).unwrap(),
+        local
+    );
 
     // Till: three active keys, one per provider, each wrapping its secret.
     let keys = w.till.active_keys();
@@ -275,7 +291,7 @@ fn rotates_three_till_keys_in_one_commit_and_one_pr() {
     }
     assert!(git(dir, &["ls-tree", &branch, "scripts/run.sh"]).starts_with("100755"));
     assert_eq!(git(dir, &["symbolic-ref", "--short", "HEAD"]), branch);
-    assert_eq!(git(dir, &["status", "--porcelain"]), "");
+    assert_eq!(git(dir, &["status", "--porcelain"]), "?? local.env");
     assert_eq!(
         git(w.remote.path(), &["rev-parse", &branch]),
         git(dir, &["rev-parse", &branch])

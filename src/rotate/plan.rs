@@ -53,12 +53,12 @@ pub struct Plan {
 
 impl Plan {
     /// Groups occurrences by fingerprint. `path_of` maps a report path to the
-    /// repository-relative path of a tracked file, or `None` when the file is
-    /// not tracked (it is listed, not rotated: a commit cannot fix it).
+    /// path relative to the work tree and whether git tracks that file (an
+    /// untracked file is listed, not rotated: a commit cannot fix it).
     /// `supported` says whether Till proxies a provider id.
     pub fn build(
         occurrences: &[Occurrence],
-        path_of: impl Fn(&str) -> Option<String>,
+        path_of: impl Fn(&str) -> (String, bool),
         supported: impl Fn(&str) -> bool,
     ) -> Plan {
         struct Group<'a> {
@@ -77,18 +77,17 @@ impl Plan {
                     untracked: BTreeSet::new(),
                 }
             });
-            match path_of(&o.location.path) {
-                Some(path) => group.tracked.insert(Spot {
-                    path,
-                    line: o.location.line,
-                    column: o.location.column,
-                }),
-                None => group.untracked.insert(Spot {
-                    path: o.location.path.clone(),
-                    line: o.location.line,
-                    column: o.location.column,
-                }),
+            let (path, tracked) = path_of(&o.location.path);
+            let spot = Spot {
+                path,
+                line: o.location.line,
+                column: o.location.column,
             };
+            if tracked {
+                group.tracked.insert(spot);
+            } else {
+                group.untracked.insert(spot);
+            }
         }
         let mut plan = Plan::default();
         for fp in order {
@@ -201,7 +200,7 @@ mod tests {
         ];
         let plan = Plan::build(
             &occs,
-            |p| (!p.ends_with(".env")).then(|| p.to_string()),
+            |p| (p.to_string(), !p.ends_with(".env")),
             |t| t != "acme",
         );
         assert_eq!(plan.rotations.len(), 1);
@@ -226,7 +225,7 @@ mod tests {
     fn the_branch_depends_only_on_the_set_of_secrets() {
         let a = occ("x.k", Some("openai"), "s1", "a", 1);
         let b = occ("x.k", Some("openai"), "s2", "b", 1);
-        let keep = |p: &str| Some(p.to_string());
+        let keep = |p: &str| (p.to_string(), true);
         let p1 = Plan::build(&[a.clone(), b.clone()], keep, |_| true);
         let p2 = Plan::build(&[b, a.clone()], keep, |_| true);
         let p3 = Plan::build(&[a], keep, |_| true);
