@@ -1,0 +1,856 @@
+//! The GitHub Action (`action.yml`), run on this machine the way the runner
+//! runs a composite action: its inputs resolved from defaults and `with:`,
+//! each step's `if:` and `${{ ... }}` expressions evaluated against the
+//! inputs, the `github` and `runner` contexts, earlier steps' outputs and
+//! the job status; each `run:` step executed with
+//! `bash --noprofile --norc -eo pipefail` and its own `GITHUB_OUTPUT` and
+//! `GITHUB_STEP_SUMMARY` files; `uses:` steps recorded, not run. The
+//! repository is a real clone of a temp `origin` with a base and a head
+//! commit, and the event payloads are what GitHub sends for a pull request
+//! and a push. The built binary is passed through the `version` input, so
+//! nothing is compiled or fetched from the network.
+//!
+//! The same file checks the action's declarations: every input used and
+//! every use declared, every output wired to a step that writes it, the
+//! example workflows in `docs/workflows/` using only declared inputs and
+//! outputs, and the README documenting them all.
+
+mod common;
+mod gha;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use gha::expr::{expressions, references, step_expressions, Contexts, Val};
+use gha::runner::*;
+
+/// Stands in for the Till admin key a workflow passes; not a credential anywhere.
+const FAKE_ADMIN_KEY: &str = "till_admin_fake_Q2w9Zr7Lm4";
+
+// ------------------------------------------------------------ checks
+
+fn validate_sarif(path: &str) -> Value {
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    doc
+}
+
+/// No full key anywhere a person or GitHub would see it.
+fn assert_no_secret(run: &ActionRun) {
+    for key in [K_OLD, K_NEW] {
+        assert!(!run.log.contains(key), "a key reached the log\n{run}");
+        assert!(
+            !run.summary.contains(key),
+            "a key reached the summary\n{run}"
+        );
+        for file in ["sarif-file", "report-file"] {
+            if let Some(path) = run.outputs.get(file).filter(|p| !p.is_empty()) {
+                let text = std::fs::read_to_string(path).unwrap();
+                assert!(!text.contains(key), "a key reached the {file}");
+            }
+        }
+    }
+    // Masked values only ever appear in their own ::add-mask:: line.
+    for line in run.log.lines() {
+        if !line.starts_with("::add-mask::") {
+            assert!(
+                !line.contains(FAKE_ADMIN_KEY) && !line.contains(FAKE_TOKEN),
+                "{line}"
+            );
+        }
+    }
+}
+
+fn bin() -> &'static str {
+    common::bin()
+}
+
+#[test]
+fn pull_request_scans_only_its_commits_and_reports_everywhere() {
+    let fx = Fixture::new();
+    let run = fx.run(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", bin()), ("upload-sarif", "true")],
+    );
+
+    // Masking comes first, before any step reads a secret input.
+    assert_eq!(run.ran[0], "Mask secret inputs", "{run}");
+    assert!(
+        run.log.contains(&format!("::add-mask::{FAKE_TOKEN}")),
+        "{run}"
+    );
+
+    // Only the PR's key: K_OLD is in the tree but was committed before the base.
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(fx.git("ws", &["cat-file", "-t", &fx.first]), "commit");
+    assert_eq!(run.finding_paths(), BTreeSet::from(["new.env".to_string()]));
+    let report = run.report();
+    assert_eq!(report["findings"][0]["commit"], fx.key_commit.as_str());
+    assert_eq!(report["findings"][0]["rule_id"], "groq.api-key");
+
+    // The scan step's outputs file holds the outputs; the action maps all four.
+    let scan = run.step_outputs("scan");
+    for name in ["findings", "sarif-file", "report-file"] {
+        assert!(
+            scan.contains_key(name),
+            "scan step did not write {name}: {run}"
+        );
+    }
+    let names: BTreeSet<&str> = run.outputs.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["findings", "sarif-file", "report-file", "rotation-pr-url"])
+    );
+    assert_eq!(run.output("rotation-pr-url"), "", "no rotation on a PR");
+
+    // Annotations on the changed line, from the same scan.
+    assert!(
+        run.log.contains("::error file=new.env,line=1,col=14,"),
+        "{run}"
+    );
+    assert!(!run.log.contains("file=old.env"), "{run}");
+
+    // The job summary: redacted table, per-rule counts, fix/allow advice, scope.
+    let s = &run.summary;
+    assert!(s.contains("## till-scan: 1 secret found"), "{s}");
+    assert!(
+        s.contains("| `new.env` | 1:14 | Groq API key (`groq.api-key`) | `gsk_J0********` |"),
+        "{s}"
+    );
+    assert!(
+        s.contains("| Groq API key (`groq.api-key`) | Groq | 1 | 1 |"),
+        "{s}"
+    );
+    assert!(
+        s.contains("till-scan:allow") && s.contains("till-scan baseline"),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!(
+            "pull request #7 ({}..{})",
+            &fx.base[..8],
+            &fx.head[..8]
+        )),
+        "{s}"
+    );
+    assert!(!s.contains("old.env"), "{s}");
+
+    // SARIF: valid, uploaded with the right file and category.
+    let sarif = validate_sarif(run.output("sarif-file"));
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 1);
+    let uploads: Vec<_> = run
+        .uses
+        .iter()
+        .filter(|(u, _)| u.starts_with("github/codeql-action/upload-sarif@"))
+        .collect();
+    assert_eq!(uploads.len(), 1, "{run}");
+    let with = &uploads[0].1;
+    assert_eq!(with["sarif_file"], run.output("sarif-file"));
+    assert_eq!(with["category"], "till-scan");
+    assert_eq!(with["token"], FAKE_TOKEN);
+    assert_eq!(
+        Path::new(&with["checkout_path"]).canonicalize().unwrap(),
+        fx.path("ws").canonicalize().unwrap()
+    );
+    // A binary was given: nothing is built or restored.
+    assert!(
+        run.uses
+            .iter()
+            .all(|(u, _)| !u.starts_with("actions/cache")),
+        "{run}"
+    );
+    assert!(!run.ran.iter().any(|s| s.starts_with("Build")), "{run}");
+
+    // fail-on-findings (default true): the last step fails the job, after the upload.
+    assert_eq!(
+        run.failed,
+        Some(("Fail on findings".to_string(), 1)),
+        "{run}"
+    );
+    assert!(!run.ran.contains(&"Rotate keys to Till".to_string()));
+    assert_no_secret(&run);
+}
+
+#[test]
+fn fail_on_findings_false_reports_without_failing_and_sarif_upload_is_opt_in() {
+    let fx = Fixture::new();
+    let run = fx.run(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", bin()), ("fail-on-findings", "false")],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert!(run.uses.is_empty(), "upload-sarif defaults to false: {run}");
+    validate_sarif(run.output("sarif-file"));
+    assert_no_secret(&run);
+}
+
+#[test]
+fn config_baseline_and_extra_args_reach_the_scan() {
+    let fx = Fixture::new();
+    let payload = fx.pull_request_payload();
+    // A baseline that accepts the PR's key.
+    let baseline = fx.path("accepted.json");
+    let out = Command::new(bin())
+        .args(["baseline", "--git", "-o"])
+        .arg(&baseline)
+        .arg(fx.path("ws"))
+        .args(["-q", "--range", &format!("{}..{}", fx.base, fx.head)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = fx.run(
+        "pull_request",
+        &payload,
+        &[
+            ("version", bin()),
+            ("baseline", baseline.to_str().unwrap()),
+            ("extra-args", " --threads 1  --max-file-size 1MiB "),
+        ],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert!(
+        run.summary.contains("Not reported: 1 in the baseline."),
+        "{run}"
+    );
+    assert!(
+        run.log.contains(" --threads 1 --max-file-size 1MiB"),
+        "{run}"
+    );
+
+    // A config that allows the file.
+    let config = fx.path("till-scan.toml");
+    std::fs::write(&config, "[allowlist]\npaths = [\"new.env\"]\n").unwrap();
+    let run = fx.run(
+        "pull_request",
+        &payload,
+        &[("version", bin()), ("config", config.to_str().unwrap())],
+    );
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert!(
+        run.summary.contains("Not reported: 1 allowed by config."),
+        "{run}"
+    );
+
+    // A bad flag is the scan's error, not a pass.
+    let run = fx.run(
+        "pull_request",
+        &payload,
+        &[("version", bin()), ("extra-args", "--no-such-flag")],
+    );
+    assert_eq!(run.failed, Some(("Scan".to_string(), 2)), "{run}");
+    assert!(run.log.contains("till-scan failed (exit 2)"), "{run}");
+}
+
+#[test]
+fn push_scans_before_to_after_and_a_clean_push_passes() {
+    let fx = Fixture::new();
+    // An existing branch: only the pushed commits.
+    let run = fx.run(
+        "push",
+        &fx.push_payload(&fx.base, &fx.head, "refs/heads/feature"),
+        &[("version", bin())],
+    );
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(run.finding_paths(), BTreeSet::from(["new.env".to_string()]));
+    assert!(
+        run.summary.contains(&format!(
+            "pushed commits {}..{}",
+            &fx.base[..8],
+            &fx.head[..8]
+        )),
+        "{run}"
+    );
+    assert_eq!(
+        run.failed.as_ref().map(|f| f.0.as_str()),
+        Some("Fail on findings")
+    );
+
+    // A push that adds no key passes, with fail-on-findings at its default.
+    let run = fx.run(
+        "push",
+        &fx.push_payload(&fx.key_commit, &fx.head, "refs/heads/feature"),
+        &[("version", bin())],
+    );
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert_eq!(run.failed, None, "{run}");
+    assert!(
+        run.summary.contains("## till-scan: no secrets found"),
+        "{run}"
+    );
+    validate_sarif(run.output("sarif-file"));
+    assert_no_secret(&run);
+}
+
+#[test]
+fn push_of_a_new_branch_scans_its_whole_history() {
+    let fx = Fixture::new();
+    let run = fx.run(
+        "push",
+        &fx.push_payload(ZERO, &fx.head, "refs/heads/feature"),
+        &[("version", bin()), ("fail-on-findings", "false")],
+    );
+    assert_eq!(run.output("findings"), "2", "{run}");
+    assert_eq!(
+        run.finding_paths(),
+        BTreeSet::from(["new.env".to_string(), "old.env".to_string()])
+    );
+    assert!(
+        run.summary
+            .contains("whole history of the new ref refs/heads/feature"),
+        "{run}"
+    );
+    validate_sarif(run.output("sarif-file"));
+    assert_no_secret(&run);
+}
+
+#[test]
+fn shallow_checkout_is_deepened_with_a_notice_or_fails_naming_fetch_depth() {
+    let fx = Fixture::new();
+    // actions/checkout's default: one commit. The action fetches the rest
+    // and the boundary commit's tree is not mistaken for new keys.
+    fx.clone_workspace(&["--depth", "1"]);
+    assert_eq!(
+        fx.git("ws", &["rev-parse", "--is-shallow-repository"]),
+        "true"
+    );
+    let run = fx.run(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", bin()), ("fail-on-findings", "false")],
+    );
+    assert!(
+        run.log
+            .contains("::notice title=till-scan::the checkout is shallow"),
+        "{run}"
+    );
+    assert!(run.log.contains("fetch-depth: 0"), "{run}");
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(run.finding_paths(), BTreeSet::from(["new.env".to_string()]));
+
+    // No way to fetch: a clear error, and no step after the scan runs.
+    fx.clone_workspace(&["--depth", "1"]);
+    fx.git(
+        "ws",
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "file:///nonexistent/origin.git",
+        ],
+    );
+    let run = fx.run(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", bin()), ("upload-sarif", "true")],
+    );
+    assert_eq!(run.failed, Some(("Scan".to_string(), 2)), "{run}");
+    assert!(run.log.contains("::error title=till-scan::"), "{run}");
+    assert!(run.log.contains("check out with fetch-depth: 0"), "{run}");
+    assert!(run.uses.is_empty(), "{run}");
+    assert_eq!(run.output("findings"), "");
+}
+
+#[test]
+fn schedule_follows_mode_history_or_dir() {
+    let fx = Fixture::new();
+    let payload = json!({ "schedule": "0 3 * * *" });
+    // diff has nothing to diff on a schedule: the full history.
+    let run = fx.run(
+        "schedule",
+        &payload,
+        &[("version", bin()), ("fail-on-findings", "false")],
+    );
+    assert_eq!(run.output("findings"), "2", "{run}");
+    assert!(run.summary.contains("full history of every ref"), "{run}");
+    let report = run.report();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["commit"].is_string()));
+
+    // dir: the files as checked out, no commits.
+    fx.git("ws", &["checkout", "-q", &fx.base]);
+    let run = fx.run(
+        "workflow_dispatch",
+        &json!({ "inputs": {} }),
+        &[
+            ("version", bin()),
+            ("mode", "dir"),
+            ("fail-on-findings", "false"),
+        ],
+    );
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(run.finding_paths(), BTreeSet::from(["old.env".to_string()]));
+    assert!(run.report()["findings"][0]["commit"].is_null());
+    validate_sarif(run.output("sarif-file"));
+
+    // A mode that does not exist is an error, not a silent default.
+    let run = fx.run(
+        "schedule",
+        &payload,
+        &[("version", bin()), ("mode", "everything")],
+    );
+    assert_eq!(run.failed, Some(("Scan".to_string(), 2)), "{run}");
+    assert!(
+        run.log.contains("input mode must be diff, history or dir"),
+        "{run}"
+    );
+}
+
+/// A till-scan that scans with the real binary but records `rotate` calls
+/// and answers them as `till-scan rotate --format json` does.
+fn stub_binary(fx: &Fixture) -> PathBuf {
+    let stub = fx.path("stub/till-scan");
+    let record = fx.path("stub/rotate-call");
+    fx.project.write(
+        "stub/till-scan",
+        &format!(
+            r#"#!/usr/bin/env bash
+if [ "$1" = rotate ]; then
+    if [ "$2" = --help ]; then exit 0; fi
+    {{
+        printf 'arg=%s\n' "$@"
+        printf 'admin-key-set=%s\n' "${{TILL_ADMIN_KEY:+yes}}"
+        printf 'github-token-set=%s\n' "${{GITHUB_TOKEN:+yes}}"
+        printf 'author=%s\n' "$(git config user.name)"
+    }} > '{record}'
+    echo '{{"version":1,"dry_run":false,"branch":"till-scan/rotate-keys","commit":"abc","pr_url":"https://github.com/{REPOSITORY}/pull/12","already_open":false,"rotations":[{{"rule_id":"groq.api-key"}}],"manual":[]}}'
+    exit 0
+fi
+exec '{bin}' "$@"
+"#,
+            record = record.display(),
+            bin = bin(),
+        ),
+    );
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(&stub)
+        .status()
+        .unwrap();
+    stub
+}
+
+#[test]
+fn rotate_on_a_push_to_the_default_branch_opens_the_pr_and_sets_the_output() {
+    let fx = Fixture::new();
+    fx.git("ws", &["checkout", "-q", "-B", "main", &fx.head]);
+    let stub = stub_binary(&fx);
+    let stub = stub.to_str().unwrap();
+    let inputs = [
+        ("version", stub),
+        ("rotate", "true"),
+        ("till-admin-key", FAKE_ADMIN_KEY),
+        ("max-activations", "50"),
+        ("till-url", "https://till.example"),
+        ("fail-on-findings", "false"),
+    ];
+
+    // Not the default branch: no rotation, and a notice says why.
+    let run = fx.run(
+        "push",
+        &fx.push_payload(&fx.base, &fx.head, "refs/heads/feature"),
+        &inputs,
+    );
+    assert!(
+        !run.ran.contains(&"Rotate keys to Till".to_string()),
+        "{run}"
+    );
+    assert!(
+        run.log
+            .contains("rotate runs only on a push to the default branch (main)"),
+        "{run}"
+    );
+    assert_eq!(run.output("rotation-pr-url"), "");
+
+    let run = fx.run(
+        "push",
+        &fx.push_payload(&fx.base, &fx.head, "refs/heads/main"),
+        &inputs,
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert!(
+        run.ran.contains(&"Rotate keys to Till".to_string()),
+        "{run}"
+    );
+    let mask = run
+        .log
+        .find(&format!("::add-mask::{FAKE_ADMIN_KEY}"))
+        .expect("admin key masked");
+    assert!(mask < run.log.find("## Scan").unwrap());
+    assert_eq!(
+        run.output("rotation-pr-url"),
+        format!("https://github.com/{REPOSITORY}/pull/12")
+    );
+    assert!(run.step_outputs("rotate").contains_key("pr-url"));
+    assert!(run.summary.contains("## till-scan rotate"), "{run}");
+    assert!(run.summary.contains("/pull/12: 1 key(s) rotated"), "{run}");
+
+    let call = std::fs::read_to_string(fx.path("stub/rotate-call")).unwrap();
+    let args: Vec<&str> = call
+        .lines()
+        .filter_map(|l| l.strip_prefix("arg="))
+        .collect();
+    let ws = fx.path("ws").canonicalize().unwrap();
+    assert_eq!(
+        args,
+        [
+            "rotate",
+            ws.to_str().unwrap(),
+            "--report",
+            run.output("report-file"),
+            "--format",
+            "json",
+            "--till-url",
+            "https://till.example",
+            "--max-activations",
+            "50",
+            "--github-repo",
+            REPOSITORY,
+        ]
+    );
+    assert!(call.contains("admin-key-set=yes") && call.contains("github-token-set=yes"));
+    assert!(call.contains("author=github-actions[bot]"), "{call}");
+    assert_no_secret(&run);
+
+    // rotate: true without the admin key is a clear error.
+    let mut no_key = inputs.to_vec();
+    no_key.retain(|(n, _)| *n != "till-admin-key");
+    let run = fx.run(
+        "push",
+        &fx.push_payload(&fx.base, &fx.head, "refs/heads/main"),
+        &no_key,
+    );
+    assert_eq!(
+        run.failed,
+        Some(("Rotate keys to Till".to_string(), 2)),
+        "{run}"
+    );
+    assert!(run.log.contains("needs the input till-admin-key"), "{run}");
+}
+
+/// The real `till-scan rotate --dry-run` behind the action (no key, no
+/// network). Skips, saying so, while the binary has no rotate command.
+#[test]
+fn rotate_dry_run_with_the_real_binary() {
+    let has_rotate = Command::new(bin())
+        .args(["rotate", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_rotate {
+        eprintln!("skipped: this till-scan has no rotate command yet");
+        return;
+    }
+    let fx = Fixture::new();
+    fx.git("ws", &["checkout", "-q", "-B", "main", &fx.head]);
+    let run = fx.run(
+        "push",
+        &fx.push_payload(&fx.base, &fx.head, "refs/heads/main"),
+        &[
+            ("version", bin()),
+            ("rotate", "dry-run"),
+            ("fail-on-findings", "false"),
+        ],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert!(
+        run.ran.contains(&"Rotate keys to Till".to_string()),
+        "{run}"
+    );
+    let result = run.step_outputs("rotate")["result-file"].clone();
+    let result: Value = serde_json::from_str(&std::fs::read_to_string(result).unwrap()).unwrap();
+    assert_eq!(result["version"], 1);
+    assert_eq!(result["dry_run"], true);
+    assert_eq!(run.output("rotation-pr-url"), "");
+    assert!(run.summary.contains("Dry run:"), "{run}");
+    assert_eq!(
+        fx.git("ws", &["status", "--porcelain"]),
+        "",
+        "a dry run changes nothing"
+    );
+    assert_no_secret(&run);
+}
+
+// ------------------------------------------------------------ declarations
+
+#[test]
+fn every_input_is_used_and_every_use_is_declared() {
+    let action = action();
+    let declared: BTreeSet<String> = action["inputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut used = BTreeSet::new();
+    let mut exprs: Vec<String> = steps(&action).iter().flat_map(step_expressions).collect();
+    for spec in action["outputs"].as_object().unwrap().values() {
+        exprs.extend(expressions(spec["value"].as_str().unwrap()));
+    }
+    for r in exprs.iter().flat_map(|e| references(e)) {
+        if let Some(name) = r.strip_prefix("inputs.") {
+            used.insert(name.to_string());
+        }
+    }
+    let unused: Vec<_> = declared.difference(&used).collect();
+    let undeclared: Vec<_> = used.difference(&declared).collect();
+    assert!(unused.is_empty(), "declared but never used: {unused:?}");
+    assert!(
+        undeclared.is_empty(),
+        "used but never declared: {undeclared:?}"
+    );
+    for (name, spec) in action["inputs"].as_object().unwrap() {
+        assert!(
+            spec["description"].is_string(),
+            "input {name} has no description"
+        );
+    }
+}
+
+/// The text of a step and the scripts in `action/` it runs.
+fn step_source(step: &Value) -> String {
+    let run = step["run"].as_str().unwrap_or("");
+    let mut text = run.to_string();
+    for part in run.split("$GITHUB_ACTION_PATH/").skip(1) {
+        let rel: String = part
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"')
+            .collect();
+        text.push_str(&std::fs::read_to_string(action_path().join(&rel)).unwrap());
+    }
+    text
+}
+
+#[test]
+fn every_output_and_step_output_is_written_by_its_step() {
+    let action = action();
+    let steps = steps(&action);
+    // What each step can write: `out NAME ...` or `NAME=` in its scripts;
+    // for `uses:` steps, the outputs that action documents.
+    let known_uses: BTreeMap<&str, &[&str]> = BTreeMap::from([
+        ("actions/cache", &["cache-hit"][..]),
+        ("github/codeql-action/upload-sarif", &["sarif-id"][..]),
+    ]);
+    let writes = |id: &str, name: &str, before: usize| -> bool {
+        let Some(step) = steps[..before].iter().find(|s| s["id"] == id) else {
+            return false;
+        };
+        if let Some(uses) = step["uses"].as_str() {
+            let action = uses.split('@').next().unwrap();
+            return known_uses.get(action).is_some_and(|o| o.contains(&name));
+        }
+        let src = step_source(step);
+        src.contains(&format!("out {name} ")) || src.contains(&format!("{name}="))
+    };
+    for (i, step) in steps.iter().enumerate() {
+        for r in step_expressions(step).iter().flat_map(|e| references(e)) {
+            if let ["steps", id, "outputs", name] = r.split('.').collect::<Vec<_>>()[..] {
+                assert!(
+                    writes(id, name, i),
+                    "step {:?} reads {r}, which no earlier step writes",
+                    step["name"]
+                );
+            }
+        }
+    }
+    let outputs = action["outputs"].as_object().unwrap();
+    assert_eq!(
+        outputs.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        BTreeSet::from(["findings", "sarif-file", "report-file", "rotation-pr-url"])
+    );
+    for (name, spec) in outputs {
+        let refs: Vec<String> = expressions(spec["value"].as_str().unwrap())
+            .iter()
+            .flat_map(|e| references(e))
+            .collect();
+        assert_eq!(refs.len(), 1, "output {name}");
+        let parts: Vec<&str> = refs[0].split('.').collect();
+        assert!(
+            matches!(parts[..], ["steps", id, "outputs", out] if writes(id, out, steps.len())),
+            "output {name} = {} is written by no step",
+            refs[0]
+        );
+    }
+}
+
+#[test]
+fn secret_inputs_are_masked_by_the_first_step() {
+    let action = action();
+    let first = &steps(&action)[0];
+    let masked: BTreeSet<String> = str_map(&first["env"])
+        .values()
+        .flat_map(|v| expressions(v))
+        .flat_map(|e| references(&e))
+        .filter_map(|r| r.strip_prefix("inputs.").map(str::to_string))
+        .collect();
+    assert_eq!(
+        masked,
+        BTreeSet::from(["github-token".to_string(), "till-admin-key".to_string()])
+    );
+    assert!(first["run"].as_str().unwrap().contains("::add-mask::"));
+}
+
+/// The uses: of this action in a workflow file.
+fn action_steps(workflow: &Value) -> Vec<&Value> {
+    workflow["jobs"]
+        .as_object()
+        .expect("jobs")
+        .values()
+        .flat_map(|job| job["steps"].as_array().into_iter().flatten())
+        .filter(|s| s["uses"].as_str().is_some_and(|u| u.contains("till-scan")))
+        .collect()
+}
+
+#[test]
+fn example_workflows_use_only_declared_inputs_and_outputs() {
+    let action = action();
+    let inputs = action["inputs"].as_object().unwrap();
+    let outputs = action["outputs"].as_object().unwrap();
+    let dir = action_path().join("docs/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    let readme = std::fs::read_to_string(action_path().join("README.md")).unwrap();
+    for file in &files {
+        let wf = yaml(file);
+        assert!(
+            wf["on"].is_object() || wf["on"].is_string(),
+            "{}: no `on`",
+            file.display()
+        );
+        assert!(
+            wf["permissions"].is_object(),
+            "{}: no permissions",
+            file.display()
+        );
+        let uses = action_steps(&wf);
+        assert!(
+            !uses.is_empty(),
+            "{} does not use the action",
+            file.display()
+        );
+        for step in &uses {
+            for key in step["with"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                assert!(
+                    inputs.contains_key(key),
+                    "{}: undeclared input {key}",
+                    file.display()
+                );
+            }
+            let Some(id) = step["id"].as_str() else {
+                continue;
+            };
+            let text = std::fs::read_to_string(file).unwrap();
+            for e in expressions(&text) {
+                for r in references(&e) {
+                    if let ["steps", sid, "outputs", name] = r.split('.').collect::<Vec<_>>()[..] {
+                        if sid == id {
+                            assert!(
+                                outputs.contains_key(name),
+                                "{}: undeclared output {name}",
+                                file.display()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // The README carries each example verbatim.
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(
+            readme.contains(text.trim()),
+            "README.md does not hold {} verbatim",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn readme_documents_every_input_output_and_permission() {
+    let action = action();
+    let readme = std::fs::read_to_string(action_path().join("README.md")).unwrap();
+    let start = readme
+        .find("## GitHub Action")
+        .expect("a GitHub Action section");
+    let end = readme[start + 3..]
+        .find("\n## ")
+        .map_or(readme.len(), |i| start + 3 + i);
+    let section = &readme[start..end];
+    for kind in ["inputs", "outputs"] {
+        for name in action[kind].as_object().unwrap().keys() {
+            assert!(
+                section.contains(&format!("| `{name}` |")),
+                "README's GitHub Action section has no row for {kind} `{name}`"
+            );
+        }
+    }
+    for permission in [
+        "contents: read",
+        "security-events: write",
+        "contents: write",
+        "pull-requests: write",
+    ] {
+        assert!(
+            section.contains(permission),
+            "README does not mention {permission}"
+        );
+    }
+}
+
+#[test]
+fn the_expression_evaluator_follows_github_rules() {
+    let ctx = Contexts {
+        inputs: BTreeMap::from([("a-b".to_string(), "true".to_string())]),
+        steps: BTreeMap::from([(
+            "s".to_string(),
+            BTreeMap::from([("n".to_string(), "0".to_string())]),
+        )]),
+        github: json!({ "event": { "x": "y" } }),
+        runner: BTreeMap::new(),
+        failed: false,
+    };
+    assert!(ctx.condition(Some("inputs.a-b == 'TRUE'")));
+    assert!(!ctx.condition(Some("steps.s.outputs.n != '0'")));
+    // A missing output is null, and null == '0' as numbers.
+    assert!(!ctx.condition(Some("steps.none.outputs.n != '0'")));
+    assert!(ctx.condition(Some(
+        "${{ !(github.event.x == 'z') && inputs.a-b == 'true' }}"
+    )));
+    assert_eq!(
+        ctx.eval("github.event.missing || 'fallback'"),
+        Val::Str("fallback".into())
+    );
+    assert_eq!(ctx.substitute("x=${{ github.event.x }};"), "x=y;");
+    let failed = Contexts {
+        failed: true,
+        ..ctx
+    };
+    assert!(!failed.condition(None));
+    assert!(failed.condition(Some("always()")));
+    assert!(!failed.condition(Some("inputs.a-b == 'true'")));
+}
