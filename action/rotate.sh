@@ -3,7 +3,8 @@
 # findings (the scan step decides): `till-scan rotate` on the scan's JSON
 # report, which swaps rotatable AI-provider keys for Till scoped keys on a new
 # branch and opens a pull request. Writes the output pr-url and a section of
-# the job summary.
+# the job summary, then puts the checkout back on the branch (or commit) it
+# was on.
 #
 # Environment: TILL_SCAN_BIN, REPORT_FILE, REPO_PATH, INPUT_ROTATE (true or
 # dry-run), INPUT_TILL_URL, INPUT_MAX_ACTIVATIONS, TILL_ADMIN_KEY,
@@ -44,6 +45,15 @@ if ! git -C "$repo" config user.email >/dev/null; then
     git -C "$repo" config user.email "41898282+github-actions[bot]@users.noreply.github.com"
 fi
 
+# `till-scan rotate` leaves the repository on its new branch; the job's later
+# steps must get the commit that was pushed, so switch back at the end.
+# Where HEAD is: the branch, or the commit when detached.
+head_of() {
+    git -C "$repo" symbolic-ref -q --short HEAD 2>/dev/null ||
+        git -C "$repo" rev-parse -q --verify HEAD 2>/dev/null || true
+}
+start=$(head_of)
+
 result=$(dirname "$report")/rotation.json
 echo "+ till-scan ${args[*]}"
 set +e
@@ -78,3 +88,8 @@ manual=$(jq '.manual | length' "$result")
     fi
 } >>"${GITHUB_STEP_SUMMARY:?}"
 if [ -n "$pr_url" ]; then echo "till-scan: rotation pull request: $pr_url"; fi
+if [ -n "$start" ] && [ "$(head_of)" != "$start" ]; then
+    git -C "$repo" checkout -q "$start" -- ||
+        die "could not switch the checkout back to $start after the rotation"
+    echo "till-scan: switched the checkout back to $start"
+fi

@@ -17,6 +17,8 @@
 
 mod common;
 mod gha;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -26,6 +28,8 @@ use serde_json::{json, Value};
 
 use gha::expr::{expressions, references, step_expressions, Contexts, Val};
 use gha::runner::*;
+use support::github_double::GitHubDouble;
+use support::till_double::TillDouble;
 
 /// Stands in for the Till admin key a workflow passes; not a credential anywhere.
 const FAKE_ADMIN_KEY: &str = "till_admin_fake_Q2w9Zr7Lm4";
@@ -585,6 +589,300 @@ fn rotate_dry_run_with_the_real_binary() {
         "a dry run changes nothing"
     );
     assert_no_secret(&run);
+}
+
+// Synthetic keys of the rule examples tests/rotate.rs uses: two that Till
+// proxies (OpenAI, Groq) and one it does not (AWS).
+const OPENAI: &str = "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";
+const GROQ: &str = "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";
+const AWS: &str = "AKIAVQJXXVBOTHD2WTFL";
+/// The `github-token` input the GitHub double accepts (not `github.token`).
+const ROTATE_TOKEN: &str = "ghp_RotateToken0123456789abcdefABCD";
+
+/// A push to main of one commit adding an OpenAI, a Groq and an AWS key, in
+/// the fixture's workspace (a full clone of the bare `origin.git`, on main
+/// at the pushed commit, as actions/checkout leaves it). Returns the payload.
+fn push_of_three_keys(fx: &Fixture) -> Value {
+    fx.git("seed", &["checkout", "-q", "main"]);
+    fx.project.write(
+        "seed/src/llm.py",
+        &format!(
+            "import openai\r\nclient = openai.OpenAI(api_key=\"{OPENAI}\")\r\n# again: {OPENAI}\r\n"
+        ),
+    );
+    fx.project.write(
+        "seed/scripts/run.sh",
+        &format!("#!/bin/sh\nexport GROQ_API_KEY={GROQ}\nexec python app.py\n"),
+    );
+    fx.project.write(
+        "seed/deploy/aws.cfg",
+        &format!("[default]\naws_access_key_id = {AWS}\n"),
+    );
+    let after = fx.commit("add the LLM client and the deploy config");
+    fx.git("seed", &["push", "-q", "../origin.git", "main"]);
+    fresh_checkout_of_main(fx);
+    let mut payload = fx.push_payload(&fx.base, &after, "refs/heads/main");
+    payload["repository"]["full_name"] = json!("acme/app");
+    payload
+}
+
+/// A new `ws`: what actions/checkout with fetch-depth: 0 gives a push to main.
+fn fresh_checkout_of_main(fx: &Fixture) {
+    let _ = std::fs::remove_dir_all(fx.path("ws"));
+    fx.git(
+        ".",
+        &["clone", "-q", "--branch", "main", &fx.origin_url(), "ws"],
+    );
+}
+
+/// `git show SPEC` in the bare origin, raw bytes.
+fn origin_show(fx: &Fixture, spec: &str) -> Vec<u8> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(fx.path("origin.git"))
+        .args(["show", spec])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git show {spec}");
+    out.stdout
+}
+
+/// No secret in any step's output, the summary, the outputs files, the
+/// files they name, or anything sent to GitHub. The admin key and the
+/// token appear only in their own `::add-mask::` lines.
+fn assert_nothing_leaked(run: &ActionRun, github: &GitHubDouble, scoped: &[String]) {
+    let mut secrets: Vec<&str> = vec![OPENAI, GROQ, AWS, K_OLD, K_NEW];
+    secrets.extend(scoped.iter().map(String::as_str));
+    let credentials = [FAKE_ADMIN_KEY, ROTATE_TOKEN];
+    let mut texts: Vec<(String, String)> = vec![("summary".into(), run.summary.clone())];
+    for (id, text) in &run.output_files {
+        texts.push((format!("outputs of step {id}"), text.clone()));
+        for (name, value) in parse_output_file(text) {
+            if name.ends_with("-file") && !value.is_empty() {
+                let content = std::fs::read_to_string(&value)
+                    .unwrap_or_else(|e| panic!("{name} {value}: {e}"));
+                texts.push((format!("{name} of step {id}"), content));
+            }
+        }
+    }
+    for r in github.requests() {
+        texts.push((
+            format!("GitHub request {} {}", r.method, r.path),
+            format!("{} {}", r.path, r.body),
+        ));
+    }
+    for pull in github.pulls() {
+        texts.push(("PR body".into(), pull["body"].to_string()));
+    }
+    for (what, text) in &texts {
+        for secret in secrets.iter().chain(&credentials) {
+            assert!(
+                !text.contains(secret),
+                "a secret reached the {what}:\n{text}"
+            );
+        }
+    }
+    for line in run.log.lines() {
+        for secret in &secrets {
+            assert!(!line.contains(secret), "a secret reached the log: {line}");
+        }
+        if !line.starts_with("::add-mask::") {
+            for secret in credentials {
+                assert!(
+                    !line.contains(secret),
+                    "a credential reached the log: {line}"
+                );
+            }
+        }
+    }
+}
+
+/// The whole rotation path with the real binary: the action scans the
+/// push, fails the job on the findings, but first rotates the two
+/// AI-provider keys to Till scoped keys on a branch pushed to origin and
+/// opens the pull request, all against the Till and GitHub doubles. A
+/// second run of the same event (the PR still open) mints nothing and
+/// reports the same pull request.
+#[test]
+fn rotate_with_the_real_binary_opens_the_pr_once_and_leaks_nothing() {
+    let fx = Fixture::new();
+    let payload = push_of_three_keys(&fx);
+    let till = TillDouble::start(FAKE_ADMIN_KEY);
+    let github = GitHubDouble::start(ROTATE_TOKEN, "acme", "app", "main");
+    let (till_url, github_url) = (till.url(), github.url());
+    let env = [
+        ("TILL_API_URL", till_url.as_str()),
+        ("GITHUB_API_URL", github_url.as_str()),
+        ("GITHUB_REPOSITORY", "acme/app"),
+        ("TILL_SCAN_HTTP_TIMEOUT", "5"),
+        ("TILL_SCAN_RETRY_BACKOFF_MS", "5"),
+    ];
+    let inputs = [
+        ("version", bin()),
+        ("rotate", "true"),
+        ("till-admin-key", FAKE_ADMIN_KEY),
+        ("github-token", ROTATE_TOKEN),
+        ("till-url", till_url.as_str()),
+        ("max-activations", "250"),
+    ];
+    let run = fx.run_with_env("push", &payload, &inputs, &env);
+
+    // Four occurrences of three keys; the job fails on them, after the rotation.
+    assert_eq!(run.output("findings"), "4", "{run}");
+    assert_eq!(
+        run.failed,
+        Some(("Fail on findings".to_string(), 1)),
+        "{run}"
+    );
+    let rotate_at = run.ran.iter().position(|s| s == "Rotate keys to Till");
+    assert!(
+        rotate_at.is_some_and(|i| i + 2 == run.ran.len()),
+        "rotation runs before the failing step: {run}"
+    );
+
+    // GitHub: one PR from the rotation branch to main; the output is its URL.
+    let pulls = github.pulls();
+    assert_eq!(pulls.len(), 1, "{run}");
+    let pr_url = pulls[0]["html_url"].as_str().unwrap().to_string();
+    let branch = pulls[0]["head"]["ref"].as_str().unwrap().to_string();
+    assert!(branch.starts_with("till-scan/rotate-"), "{branch}");
+    assert_eq!(pulls[0]["base"]["ref"], "main");
+    assert_eq!(run.output("rotation-pr-url"), pr_url, "{run}");
+    assert!(
+        run.summary
+            .contains(&format!("Opened {pr_url}: 2 key(s) rotated")),
+        "{run}"
+    );
+    assert!(
+        run.summary
+            .contains("1 key(s) need rotating by hand at their provider"),
+        "{run}"
+    );
+
+    // Till: exactly two active keys, wrapping exactly the two AI keys.
+    let keys = till.active_keys();
+    assert_eq!(keys.len(), 2, "{keys:?}\n{run}");
+    assert_eq!(till.keys().len(), 2, "nothing minted and revoked");
+    let mut scoped = Vec::new();
+    for (provider, secret) in [("openai", OPENAI), ("groq", GROQ)] {
+        let key = keys
+            .iter()
+            .find(|k| k["provider"] == provider)
+            .unwrap_or_else(|| panic!("no {provider} key: {keys:?}"));
+        let id = key["id"].as_str().unwrap();
+        assert_eq!(till.upstream_of(id).as_deref(), Some(secret));
+        assert_eq!(key["maxActivations"], 250);
+        assert_eq!(key["metadata"]["repository"], "acme/app");
+        assert_eq!(key["metadata"]["branch"], branch.as_str());
+        let body = pulls[0]["body"].as_str().unwrap();
+        assert!(body.contains(id), "PR body lacks key id {id}:\n{body}");
+        scoped.push((secret, till.scoped_key_of(id).unwrap()));
+    }
+
+    // The bare origin has the branch: one commit on main that swaps exactly
+    // the two literals, byte for byte, in exactly the two files holding them.
+    let origin = fx.path("origin.git");
+    let git_origin = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&origin)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(
+        git_origin(&[
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "refs/heads/till-scan/"
+        ]),
+        branch
+    );
+    assert_eq!(
+        git_origin(&["rev-list", "--count", &format!("main..{branch}")]),
+        "1"
+    );
+    assert_eq!(
+        git_origin(&["rev-parse", &format!("{branch}^")]),
+        payload["after"].as_str().unwrap()
+    );
+    assert_eq!(
+        git_origin(&["diff", "--name-only", "main", &branch]),
+        "scripts/run.sh\nsrc/llm.py"
+    );
+    for path in ["scripts/run.sh", "src/llm.py"] {
+        let mut expected = String::from_utf8(origin_show(&fx, &format!("main:{path}"))).unwrap();
+        for (secret, key) in &scoped {
+            expected = expected.replace(secret, key);
+        }
+        let after = origin_show(&fx, &format!("{branch}:{path}"));
+        assert_eq!(expected.as_bytes(), &after[..], "{path}");
+    }
+    assert_eq!(
+        git_origin(&["log", "-1", "--format=%an", &branch]),
+        "github-actions[bot]"
+    );
+    // The job's later steps get the checkout as it was: on main at the
+    // pushed commit, the original files in the work tree, nothing to commit.
+    let after = payload["after"].as_str().unwrap();
+    assert!(
+        run.log
+            .contains("till-scan: switched the checkout back to main"),
+        "{run}"
+    );
+    assert_eq!(
+        fx.git("ws", &["symbolic-ref", "--short", "HEAD"]),
+        "main",
+        "{run}"
+    );
+    assert_eq!(fx.git("ws", &["rev-parse", "HEAD"]), after);
+    assert_eq!(fx.git("ws", &["status", "--porcelain"]), "");
+    let llm = std::fs::read_to_string(fx.path("ws/src/llm.py")).unwrap();
+    assert!(llm.contains(OPENAI));
+    assert_nothing_leaked(
+        &run,
+        &github,
+        &scoped.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>(),
+    );
+
+    // The same event again, on a fresh checkout while the PR is open:
+    // nothing minted, nothing pushed, the same URL.
+    let (till_calls, branches) = (
+        till.call_count(),
+        git_origin(&["for-each-ref", "--format=%(refname)"]),
+    );
+    fresh_checkout_of_main(&fx);
+    let again = fx.run_with_env("push", &payload, &inputs, &env);
+    assert_eq!(
+        again.failed,
+        Some(("Fail on findings".to_string(), 1)),
+        "{again}"
+    );
+    assert_eq!(again.output("rotation-pr-url"), pr_url, "{again}");
+    assert!(
+        again.summary.contains(&format!(
+            "A rotation pull request is already open: {pr_url}"
+        )),
+        "{again}"
+    );
+    assert_eq!(till.call_count(), till_calls, "Till was called again");
+    assert_eq!(till.active_keys().len(), 2);
+    assert_eq!(github.create_bodies().len(), 1, "a second PR was requested");
+    assert_eq!(
+        git_origin(&["for-each-ref", "--format=%(refname)"]),
+        branches
+    );
+    assert_eq!(fx.git("ws", &["status", "--porcelain"]), "");
+    assert_eq!(fx.git("ws", &["symbolic-ref", "--short", "HEAD"]), "main");
+    assert_nothing_leaked(
+        &again,
+        &github,
+        &scoped.iter().map(|(_, k)| k.clone()).collect::<Vec<_>>(),
+    );
 }
 
 // ------------------------------------------------------------ declarations

@@ -276,11 +276,29 @@ impl Fixture {
 
     /// Runs the action's steps for `event` with `payload` and `with:` inputs.
     pub fn run(&self, event: &str, payload: &Value, with: &[(&str, &str)]) -> ActionRun {
-        run_action(self, event, payload, with)
+        run_action(self, event, payload, with, &[])
+    }
+
+    /// As [`Fixture::run`], with `env` set for every step over the runner's
+    /// defaults (e.g. `GITHUB_API_URL` pointing at a test double).
+    pub fn run_with_env(
+        &self,
+        event: &str,
+        payload: &Value,
+        with: &[(&str, &str)],
+        env: &[(&str, &str)],
+    ) -> ActionRun {
+        run_action(self, event, payload, with, env)
     }
 }
 
-pub fn run_action(fx: &Fixture, event: &str, payload: &Value, with: &[(&str, &str)]) -> ActionRun {
+pub fn run_action(
+    fx: &Fixture,
+    event: &str,
+    payload: &Value,
+    with: &[(&str, &str)],
+    env_overrides: &[(&str, &str)],
+) -> ActionRun {
     let action = action();
     let workspace = fx.path("ws");
     let runner_temp = fx.path("runner-temp");
@@ -363,6 +381,10 @@ pub fn run_action(fx: &Fixture, event: &str, payload: &Value, with: &[(&str, &st
         .into_iter()
         .map(|(k, v)| (k.to_string(), v)),
     );
+    for (name, value) in env_overrides {
+        env.retain(|(k, _)| k != name);
+        env.push((name.to_string(), value.to_string()));
+    }
 
     let mut run = ActionRun::default();
     for (n, step) in steps(&action).iter().enumerate() {
