@@ -457,8 +457,13 @@ fn rotate_on_a_push_to_the_default_branch_opens_the_pr_and_sets_the_output() {
     fx.git("ws", &["checkout", "-q", "-B", "main", &fx.head]);
     let stub = stub_binary(&fx);
     let stub = stub.to_str().unwrap();
+    // The scan's config reaches the rotation too (same rules, same suppressions).
+    std::fs::write(fx.path("till-ci.toml"), "max_file_size = \"5MiB\"\n").unwrap();
+    let config = fx.path("till-ci.toml");
+    let config = config.to_str().unwrap();
     let inputs = [
         ("version", stub),
+        ("config", config),
         ("rotate", "true"),
         ("till-admin-key", FAKE_ADMIN_KEY),
         ("max-activations", "50"),
@@ -527,6 +532,8 @@ fn rotate_on_a_push_to_the_default_branch_opens_the_pr_and_sets_the_output() {
             "50",
             "--github-repo",
             REPOSITORY,
+            "--config",
+            config,
         ]
     );
     assert!(call.contains("admin-key-set=yes") && call.contains("github-token-set=yes"));
