@@ -42,9 +42,12 @@ pub struct Prefilter {
     by_pair: Vec<u32>,
     /// `by_pair[pair_start[p]..pair_start[p + 1]]` begin with pair `p`.
     pair_start: Vec<u32>,
-    /// One bit per pair: does some keyword begin with it? Small enough to
-    /// stay in the L1 cache, so most false candidates end with one load.
-    first_pairs: Box<[u64; 1024]>,
+    /// Bitmaps small enough to stay in the L1 cache, so that most false
+    /// candidates end after a load or two: the (lowercased) first pairs of
+    /// the keywords shorter than four bytes, and hashes of the (folded)
+    /// first four bytes of the others.
+    short_pairs: Box<[u64; 1024]>,
+    quads: Box<[u64; 1024]>,
     simd: Simd,
 }
 
@@ -95,19 +98,25 @@ impl Prefilter {
         for &i in &by_pair {
             pair_start[pair_key(&literals[i as usize]) + 1] += 1;
         }
-        let mut first_pairs = Box::new([0u64; 1024]);
         for p in 0..65536 {
-            if pair_start[p + 1] != 0 {
-                first_pairs[p / 64] |= 1 << (p % 64);
-            }
             pair_start[p + 1] += pair_start[p];
+        }
+        let mut short_pairs = Box::new([0u64; 1024]);
+        let mut quads = Box::new([0u64; 1024]);
+        for literal in &literals {
+            let (set, bit) = match literal.get(..4) {
+                Some(quad) => (&mut quads, quad_hash(quad)),
+                None => (&mut short_pairs, pair_key(literal)),
+            };
+            set[bit / 64] |= 1 << (bit % 64);
         }
         Some(Prefilter {
             tables,
             literals,
             by_pair,
             pair_start,
-            first_pairs,
+            short_pairs,
+            quads,
             simd: detect(),
         })
     }
@@ -174,7 +183,12 @@ impl Prefilter {
             return;
         };
         let p = pair_key(pair);
-        if self.first_pairs[p / 64] & (1 << (p % 64)) == 0 {
+        let short = self.short_pairs[p / 64] & (1 << (p % 64)) != 0;
+        let long = hay.get(at..at + 4).is_some_and(|quad| {
+            let q = quad_hash(quad);
+            self.quads[q / 64] & (1 << (q % 64)) != 0
+        });
+        if !short && !long {
             return;
         }
         let ids = &self.by_pair[self.pair_start[p] as usize..self.pair_start[p + 1] as usize];
@@ -187,6 +201,13 @@ impl Prefilter {
             }
         }
     }
+}
+
+/// A 16-bit hash of four bytes, folded as [`fold`] does.
+#[inline(always)]
+fn quad_hash(quad: &[u8]) -> usize {
+    let v = u32::from_le_bytes([quad[0], quad[1], quad[2], quad[3]]) | 0x2020_2020;
+    (v.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
 /// The first two bytes of `bytes`, lowercased, as a table index.
