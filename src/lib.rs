@@ -12,6 +12,7 @@ pub mod filter;
 pub mod finding;
 pub mod hook;
 pub mod matcher;
+pub mod prefilter;
 pub mod report;
 pub mod rotate;
 pub mod rules;

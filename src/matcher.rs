@@ -1,8 +1,13 @@
-//! RuleSet -> Matcher: one Aho-Corasick pass over every rule's keywords picks
-//! the candidate rules of a blob and where their keywords occur; only those
+//! RuleSet -> Matcher: one keyword pass over every rule's keywords picks the
+//! candidate rules of a blob and where their keywords occur; only those
 //! rules' regexes run, and only in windows around the hits (or over the whole
 //! blob for rules that ask for it). Captured secrets then go through the
 //! placeholder, stopword, allow, entropy and checksum filters.
+//!
+//! The keyword pass is the [`Prefilter`] (a SIMD filter over hashed byte
+//! pairs plus exact confirmation), which scales to hundreds of keywords;
+//! an Aho-Corasick automaton, which reports the same occurrences, takes over
+//! only when some keyword is a single byte.
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -11,6 +16,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 
 use crate::filter;
+use crate::prefilter::Prefilter;
 use crate::rules::{Rule, RuleSet};
 
 /// A rule compiled for matching.
@@ -70,9 +76,17 @@ pub enum MatcherError {
 #[derive(Debug)]
 pub struct Matcher {
     rules: Vec<CompiledRule>,
-    keywords: AhoCorasick,
+    keywords: Keywords,
     /// For each keyword pattern id, the rules it triggers.
     keyword_rules: Vec<Vec<u32>>,
+}
+
+/// The keyword search: both report every occurrence of every keyword,
+/// ASCII case-insensitively, with the same pattern ids.
+#[derive(Debug)]
+enum Keywords {
+    Prefilter(Prefilter),
+    Automaton(AhoCorasick),
 }
 
 /// Per-thread buffers reused across blobs, so scanning allocates nothing in
@@ -131,22 +145,10 @@ impl Matcher {
                     .collect(),
             });
         }
-        let build = |kind: Option<AhoCorasickKind>| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(&keywords)
+        let keywords = match Prefilter::new(&keywords) {
+            Some(prefilter) => Keywords::Prefilter(prefilter),
+            None => Keywords::Automaton(automaton(&keywords, workload)?),
         };
-        // A DFA scans fastest but takes ~10 ms to build; a contiguous NFA
-        // builds in a fraction of that, which is what a commit hook needs.
-        let preferred = match workload {
-            Workload::Large => AhoCorasickKind::DFA,
-            Workload::Small => AhoCorasickKind::ContiguousNFA,
-        };
-        let keywords = build(Some(preferred))
-            .or_else(|_| build(None))
-            .map_err(|e| MatcherError::Keywords(e.to_string()))?;
         Ok(Matcher {
             rules,
             keywords,
@@ -189,28 +191,18 @@ impl Matcher {
         if scratch.windows.len() < self.rules.len() {
             scratch.windows.resize_with(self.rules.len(), Vec::new);
         }
-        for hit in self.keywords.find_overlapping_iter(data) {
-            for &rule_index in &self.keyword_rules[hit.pattern().as_usize()] {
-                let window = self.rules[rule_index as usize].rule.window;
-                let (start, end) = if window == 0 {
-                    (0, data.len())
-                } else {
-                    (
-                        hit.start().saturating_sub(window),
-                        (hit.end() + window).min(data.len()),
-                    )
-                };
-                let windows = &mut scratch.windows[rule_index as usize];
-                match windows.last_mut() {
-                    None => {
-                        scratch.touched.push(rule_index);
-                        windows.push((start, end));
-                    }
-                    Some(last) if start <= last.1 => {
-                        last.0 = last.0.min(start);
-                        last.1 = last.1.max(end);
-                    }
-                    Some(_) => windows.push((start, end)),
+        match &self.keywords {
+            Keywords::Prefilter(prefilter) => {
+                let literals = prefilter.literals();
+                prefilter.for_each_match(data, |id, start| {
+                    let end = start + literals[id].len();
+                    self.add_window(scratch, data.len(), id, start, end);
+                });
+            }
+            Keywords::Automaton(automaton) => {
+                for hit in automaton.find_overlapping_iter(data) {
+                    let id = hit.pattern().as_usize();
+                    self.add_window(scratch, data.len(), id, hit.start(), hit.end());
                 }
             }
         }
@@ -222,6 +214,39 @@ impl Matcher {
             scratch.windows[rule_index as usize] = windows;
         }
         scratch.touched.clear();
+    }
+
+    /// Records that keyword `keyword` occurs at `start..end`: its rules will
+    /// search a window around it.
+    #[inline]
+    fn add_window(
+        &self,
+        scratch: &mut Scratch,
+        len: usize,
+        keyword: usize,
+        start: usize,
+        end: usize,
+    ) {
+        for &rule_index in &self.keyword_rules[keyword] {
+            let window = self.rules[rule_index as usize].rule.window;
+            let (start, end) = if window == 0 {
+                (0, len)
+            } else {
+                (start.saturating_sub(window), (end + window).min(len))
+            };
+            let windows = &mut scratch.windows[rule_index as usize];
+            match windows.last_mut() {
+                None => {
+                    scratch.touched.push(rule_index);
+                    windows.push((start, end));
+                }
+                Some(last) if start <= last.1 => {
+                    last.0 = last.0.min(start);
+                    last.1 = last.1.max(end);
+                }
+                Some(_) => windows.push((start, end)),
+            }
+        }
     }
 
     fn scan_windows(
@@ -310,6 +335,27 @@ impl Matcher {
         }
         true
     }
+}
+
+/// An Aho-Corasick automaton over `keywords` (lowercased), for keyword sets
+/// the prefilter cannot take.
+fn automaton(keywords: &[String], workload: Workload) -> Result<AhoCorasick, MatcherError> {
+    let build = |kind: Option<AhoCorasickKind>| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(kind)
+            .build(keywords)
+    };
+    // A DFA scans fastest but takes ~10 ms to build; a contiguous NFA
+    // builds in a fraction of that, which is what a commit hook needs.
+    let preferred = match workload {
+        Workload::Large => AhoCorasickKind::DFA,
+        Workload::Small => AhoCorasickKind::ContiguousNFA,
+    };
+    build(Some(preferred))
+        .or_else(|_| build(None))
+        .map_err(|e| MatcherError::Keywords(e.to_string()))
 }
 
 /// Proves a rule's examples: each example must produce a match of that rule
@@ -444,6 +490,29 @@ negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
         let body = "Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g\n".repeat(60);
         let data = format!("-----BEGIN TEST KEY-----\n{body}-----END TEST KEY-----\n");
         assert_eq!(secrets(&m, &data).len(), 1);
+    }
+
+    #[test]
+    fn a_single_byte_keyword_falls_back_to_the_automaton() {
+        // The loader refuses such keywords; a rule set built in code need not.
+        let mut set = RuleSet::default();
+        set.extend(parse_rule_file("t.toml", TWO_RULES).unwrap())
+            .unwrap();
+        set.rules[0].keywords = vec!["_".into()];
+        let m = Matcher::new(&set).unwrap();
+        assert!(matches!(m.keywords, Keywords::Automaton(_)));
+        assert!(matches!(
+            matcher(TWO_RULES).keywords,
+            Keywords::Prefilter(_)
+        ));
+        let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nZETA=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
+        assert_eq!(
+            secrets(&m, data),
+            vec![
+                "acme_Q8k2mX9pL4vR7tY1wE3u",
+                "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+            ]
+        );
     }
 
     #[test]

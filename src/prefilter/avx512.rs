@@ -1,0 +1,158 @@
+//! The AVX-512 kernel of the prefilter: 64 positions per step. A byte pair's
+//! hash is two GF(2) affine byte transforms (GFNI), one per byte, XORed; the
+//! transforms ignore bit 5, so they fold ASCII case for free. Each hash
+//! indexes a 256-entry table with two two-register byte permutations
+//! (`vpermi2b`, AVX-512 VBMI) and a blend on the hash's top bit.
+//! It computes exactly [`Prefilter::mask_at`](super::Prefilter::mask_at)
+//! for every position; the tests hold it to that.
+
+use std::arch::x86_64::*;
+
+use super::{Tables, LOOKAHEAD, OFFSETS};
+
+/// True when the CPU runs [`candidates`].
+pub fn available() -> bool {
+    is_x86_feature_detected!("avx512f")
+        && is_x86_feature_detected!("avx512bw")
+        && is_x86_feature_detected!("avx512vbmi")
+        && is_x86_feature_detected!("gfni")
+}
+
+/// Bit matrices for `_mm512_gf2p8affine_epi64_epi8`: byte `7 - i` selects
+/// the input bits whose parity is output bit `i`. `FIRST` is
+/// `a.rotate_left(3)` and `SECOND` the identity, each without input bit 5;
+/// the affine constants put back what `fold` (setting bit 5) contributes, so
+/// `first(a) ^ second(b) == pair_hash(fold(a), fold(b))`.
+const FIRST: i64 = 0x0040_8001_0204_0810;
+const FIRST_CONSTANT: i32 = 0x01;
+const SECOND: i64 = 0x0102_0408_1000_4080;
+const SECOND_CONSTANT: i32 = 0x20;
+
+/// Calls `candidate(position)` for each position of `hay` whose bucket mask
+/// is not empty, in increasing order.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512 F, BW and VBMI and GFNI ([`available`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,gfni")]
+pub unsafe fn candidates(tables: &Tables, hay: &[u8], candidate: &mut impl FnMut(usize)) {
+    // SAFETY: each load reads 64 bytes inside a 256-byte array.
+    let t: [[[__m512i; 4]; 2]; OFFSETS] = std::array::from_fn(|k| {
+        std::array::from_fn(|g| {
+            std::array::from_fn(|q| unsafe {
+                _mm512_loadu_si512(tables.halves[k][g].as_ptr().add(q * 64).cast())
+            })
+        })
+    });
+    let mut at = 0;
+    while at + 64 + LOOKAHEAD <= hay.len() {
+        // SAFETY: the block reads hay[at..at + 64 + LOOKAHEAD], in bounds.
+        let mut mask = unsafe { block(&t, hay.as_ptr().add(at)) };
+        while mask != 0 {
+            candidate(at + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        at += 64;
+    }
+    // The tail goes through the same kernel from a zero-padded copy, which
+    // reads as the scalar code reads bytes past the end.
+    let mut pad = [0u8; 128 + 64 + LOOKAHEAD];
+    let rest = &hay[at..];
+    pad[..rest.len()].copy_from_slice(rest);
+    let mut base = 0;
+    while base < rest.len() {
+        // SAFETY: base < rest.len() < 64 + LOOKAHEAD, so the block's reads end
+        // within `pad`.
+        let mut mask = unsafe { block(&t, pad.as_ptr().add(base)) };
+        let live = rest.len() - base;
+        if live < 64 {
+            mask &= (1u64 << live) - 1;
+        }
+        while mask != 0 {
+            candidate(at + base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        base += 64;
+    }
+}
+
+/// The candidate bits of the 64 positions starting at `p`.
+///
+/// # Safety
+///
+/// `p..p + 64 + LOOKAHEAD` must be readable, and the CPU must have the
+/// features `candidates` enables.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,gfni")]
+unsafe fn block(t: &[[[__m512i; 4]; 2]; OFFSETS], p: *const u8) -> u64 {
+    let first = _mm512_set1_epi64(FIRST);
+    let second = _mm512_set1_epi64(SECOND);
+    // SAFETY: the caller guarantees p + j .. p + j + 64 is readable for
+    // every j <= LOOKAHEAD.
+    let x: [__m512i; OFFSETS + 1] =
+        std::array::from_fn(|j| unsafe { _mm512_loadu_si512(p.add(j).cast()) });
+    let mut acc = [_mm512_set1_epi8(-1); 2];
+    for k in 0..OFFSETS {
+        let h = _mm512_xor_si512(
+            _mm512_gf2p8affine_epi64_epi8::<FIRST_CONSTANT>(x[k], first),
+            _mm512_gf2p8affine_epi64_epi8::<SECOND_CONSTANT>(x[k + 1], second),
+        );
+        let upper = _mm512_movepi8_mask(h);
+        for g in 0..2 {
+            let low = _mm512_permutex2var_epi8(t[k][g][0], h, t[k][g][1]);
+            let high = _mm512_permutex2var_epi8(t[k][g][2], h, t[k][g][3]);
+            acc[g] = _mm512_and_si512(acc[g], _mm512_mask_blend_epi8(upper, low, high));
+        }
+    }
+    let any = _mm512_or_si512(acc[0], acc[1]);
+    _mm512_test_epi8_mask(any, any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefilter::{fold, pair_hash};
+
+    #[test]
+    fn affine_hash_is_the_scalar_pair_hash_for_every_pair() {
+        if !available() {
+            return;
+        }
+        let mut a = [0u8; 64];
+        let mut b = [0u8; 64];
+        for high in 0..=255u8 {
+            for chunk in 0..4u8 {
+                for i in 0..64u8 {
+                    a[i as usize] = high;
+                    b[i as usize] = chunk * 64 + i;
+                }
+                // SAFETY: `available` checked the features; the loads and
+                // store stay within the 64-byte arrays.
+                let got = unsafe { hash(&a, &b) };
+                for i in 0..64 {
+                    assert_eq!(got[i], pair_hash(fold(a[i]), fold(b[i])), "{high} {}", b[i]);
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,gfni")]
+    unsafe fn hash(a: &[u8; 64], b: &[u8; 64]) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        // SAFETY: 64-byte loads and store on 64-byte arrays.
+        unsafe {
+            let h = _mm512_xor_si512(
+                _mm512_gf2p8affine_epi64_epi8::<FIRST_CONSTANT>(
+                    _mm512_loadu_si512(a.as_ptr().cast()),
+                    _mm512_set1_epi64(FIRST),
+                ),
+                _mm512_gf2p8affine_epi64_epi8::<SECOND_CONSTANT>(
+                    _mm512_loadu_si512(b.as_ptr().cast()),
+                    _mm512_set1_epi64(SECOND),
+                ),
+            );
+            _mm512_storeu_si512(out.as_mut_ptr().cast(), h);
+        }
+        out
+    }
+}

@@ -1,0 +1,339 @@
+//! A multi-literal search that scales to hundreds of ASCII case-insensitive
+//! keywords: a bucketed filter over hashed byte pairs proposes candidate
+//! positions cheaply, and an exact comparison confirms them.
+//!
+//! Every keyword of two or more bytes goes into one of 16 buckets. For each
+//! of the first [`OFFSETS`] byte pairs of a keyword (pair `k` is bytes `k` and
+//! `k + 1`), the pair is case-folded and hashed to one byte, and table `k`
+//! records, per hash value, which buckets hold a keyword with that pair at
+//! that offset. A haystack position is a candidate for a bucket when all
+//! `OFFSETS` tables accept the pairs found there; offsets past a keyword's
+//! last pair accept anything for that keyword's bucket. Keywords are
+//! bucketed by how many pairs they have and then alphabetically, so a
+//! bucket's keywords share pairs and its tables stay sparse.
+//!
+//! The filter runs as an AVX-512 (VBMI) kernel when the CPU has it, else as
+//! portable scalar code that computes the same bucket masks; a test compares
+//! the two. Candidates are confirmed against the keywords that begin with the
+//! same (folded) two bytes, so the reported matches are exactly the
+//! occurrences an ASCII case-insensitive overlapping Aho-Corasick search
+//! reports, in order of their start.
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+/// Byte pairs per keyword that the filter checks.
+pub const OFFSETS: usize = 5;
+
+/// Buckets: one bit each in a `u16` mask.
+const BUCKETS: usize = 16;
+
+/// Bytes of padding the kernels may read past a position: pair `OFFSETS - 1`
+/// ends at byte `OFFSETS`.
+pub(crate) const LOOKAHEAD: usize = OFFSETS;
+
+/// One case-insensitive keyword set, ready to search.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    tables: Box<Tables>,
+    /// Keywords, lowercased.
+    literals: Vec<Vec<u8>>,
+    /// Keyword ids grouped by their first two (lowercased) bytes.
+    by_pair: Vec<u32>,
+    /// `by_pair[pair_start[p]..pair_start[p + 1]]` begin with pair `p`.
+    pair_start: Vec<u32>,
+    /// Bitmaps small enough to stay in the L1 cache, so that most false
+    /// candidates end after a load or two: the (lowercased) first pairs of
+    /// the keywords shorter than four bytes, and hashes of the (folded)
+    /// first four bytes of the others.
+    short_pairs: Box<[u64; 1024]>,
+    quads: Box<[u64; 1024]>,
+    simd: Simd,
+}
+
+/// The filter's tables, in the layouts the scalar code and the kernel read.
+#[derive(Debug, Clone)]
+pub(crate) struct Tables {
+    /// Per offset, per pair hash: the buckets that accept it.
+    pub masks: [[u16; 256]; OFFSETS],
+    /// `masks` split into the low and the high eight buckets, byte by byte.
+    pub halves: [[[u8; 256]; 2]; OFFSETS],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    None,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+/// ASCII case folding as the filter sees it: it also merges some pairs of
+/// punctuation and control bytes, which only costs false candidates.
+#[inline(always)]
+pub(crate) fn fold(b: u8) -> u8 {
+    b | 0x20
+}
+
+/// The hash of the (already folded) byte pair `a`, `b`.
+#[inline(always)]
+pub(crate) fn pair_hash(a: u8, b: u8) -> u8 {
+    a.rotate_left(3) ^ b
+}
+
+impl Prefilter {
+    /// Builds the filter; `None` when a keyword is shorter than two bytes
+    /// (such a keyword would make its bucket accept every position).
+    pub fn new<B: AsRef<[u8]>>(keywords: &[B]) -> Option<Prefilter> {
+        let literals: Vec<Vec<u8>> = keywords
+            .iter()
+            .map(|k| k.as_ref().to_ascii_lowercase())
+            .collect();
+        if literals.iter().any(|l| l.len() < 2) {
+            return None;
+        }
+        let tables = build_tables(&literals);
+        let mut by_pair: Vec<u32> = (0..literals.len() as u32).collect();
+        by_pair.sort_by_key(|&i| pair_key(&literals[i as usize]));
+        let mut pair_start = vec![0u32; 65537];
+        for &i in &by_pair {
+            pair_start[pair_key(&literals[i as usize]) + 1] += 1;
+        }
+        for p in 0..65536 {
+            pair_start[p + 1] += pair_start[p];
+        }
+        let mut short_pairs = Box::new([0u64; 1024]);
+        let mut quads = Box::new([0u64; 1024]);
+        for literal in &literals {
+            let (set, bit) = match literal.get(..4) {
+                Some(quad) => (&mut quads, quad_hash(quad)),
+                None => (&mut short_pairs, pair_key(literal)),
+            };
+            set[bit / 64] |= 1 << (bit % 64);
+        }
+        Some(Prefilter {
+            tables,
+            literals,
+            by_pair,
+            pair_start,
+            short_pairs,
+            quads,
+            simd: detect(),
+        })
+    }
+
+    /// Forces the portable code path (for tests and comparisons).
+    pub fn scalar(mut self) -> Prefilter {
+        self.simd = Simd::None;
+        self
+    }
+
+    /// The keywords, lowercased, indexed by the ids `for_each_match` reports.
+    pub fn literals(&self) -> &[Vec<u8>] {
+        &self.literals
+    }
+
+    /// Calls `found(keyword id, start)` for every occurrence of every keyword
+    /// in `hay` (ASCII case-insensitive, overlapping), in order of start.
+    pub fn for_each_match(&self, hay: &[u8], mut found: impl FnMut(usize, usize)) {
+        self.for_each_candidate(hay, |at| self.confirm(hay, at, &mut found));
+    }
+
+    /// Calls `candidate(position)` for every position whose bucket mask is
+    /// not empty, in increasing order.
+    pub fn for_each_candidate(&self, hay: &[u8], mut candidate: impl FnMut(usize)) {
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => {
+                // SAFETY: `detect` chose this path only after checking at
+                // run time that the CPU has every feature the kernel uses.
+                unsafe { avx512::candidates(&self.tables, hay, &mut candidate) }
+            }
+            Simd::None => {
+                for at in 0..hay.len() {
+                    if self.mask_at(hay, at) != 0 {
+                        candidate(at);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bucket mask at `at`: the reference every kernel must reproduce.
+    /// Bytes past the end of `hay` read as zero.
+    #[inline]
+    pub fn mask_at(&self, hay: &[u8], at: usize) -> u16 {
+        let byte = |i: usize| fold(hay.get(i).copied().unwrap_or(0));
+        let mut mask = u16::MAX;
+        let mut a = byte(at);
+        for (k, table) in self.tables.masks.iter().enumerate() {
+            let b = byte(at + k + 1);
+            mask &= table[pair_hash(a, b) as usize];
+            if mask == 0 {
+                break;
+            }
+            a = b;
+        }
+        mask
+    }
+
+    /// Reports the keywords that really occur at candidate position `at`.
+    #[inline]
+    fn confirm(&self, hay: &[u8], at: usize, found: &mut impl FnMut(usize, usize)) {
+        let Some(pair) = hay.get(at..at + 2) else {
+            return;
+        };
+        let p = pair_key(pair);
+        let short = self.short_pairs[p / 64] & (1 << (p % 64)) != 0;
+        let long = hay.get(at..at + 4).is_some_and(|quad| {
+            let q = quad_hash(quad);
+            self.quads[q / 64] & (1 << (q % 64)) != 0
+        });
+        if !short && !long {
+            return;
+        }
+        let ids = &self.by_pair[self.pair_start[p] as usize..self.pair_start[p + 1] as usize];
+        for &id in ids {
+            let literal = &self.literals[id as usize];
+            if let Some(window) = hay.get(at..at + literal.len()) {
+                if window[2..].eq_ignore_ascii_case(&literal[2..]) {
+                    found(id as usize, at);
+                }
+            }
+        }
+    }
+}
+
+/// A 16-bit hash of four bytes, folded as [`fold`] does.
+#[inline(always)]
+fn quad_hash(quad: &[u8]) -> usize {
+    let v = u32::from_le_bytes([quad[0], quad[1], quad[2], quad[3]]) | 0x2020_2020;
+    (v.wrapping_mul(0x9E37_79B1) >> 16) as usize
+}
+
+/// The first two bytes of `bytes`, lowercased, as a table index.
+#[inline(always)]
+fn pair_key(bytes: &[u8]) -> usize {
+    (bytes[0].to_ascii_lowercase() as usize) << 8 | bytes[1].to_ascii_lowercase() as usize
+}
+
+fn detect() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    if avx512::available() {
+        return Simd::Avx512;
+    }
+    Simd::None
+}
+
+/// A set of pair hashes, or `None` for "any".
+type HashSet256 = Option<[u64; 4]>;
+
+/// The pair hashes `literal` needs at each offset.
+fn literal_sets(literal: &[u8]) -> [HashSet256; OFFSETS] {
+    let mut sets = [None; OFFSETS];
+    for (k, set) in sets.iter_mut().enumerate() {
+        if k + 1 < literal.len() {
+            let h = pair_hash(fold(literal[k]), fold(literal[k + 1]));
+            let mut bits = [0u64; 4];
+            bits[h as usize / 64] |= 1 << (h % 64);
+            *set = Some(bits);
+        }
+    }
+    sets
+}
+
+fn union(a: HashSet256, b: HashSet256) -> HashSet256 {
+    let (a, b) = (a?, b?);
+    Some(std::array::from_fn(|i| a[i] | b[i]))
+}
+
+/// The chance that a random position passes a bucket with these sets, were
+/// pair hashes uniform: what the bucketing minimises.
+fn pass_rate(sets: &[HashSet256; OFFSETS]) -> f64 {
+    sets.iter()
+        .map(|s| match s {
+            None => 1.0,
+            Some(bits) => bits.iter().map(|w| w.count_ones()).sum::<u32>() as f64 / 256.0,
+        })
+        .product()
+}
+
+/// Splits the keywords, in bucketing order, into at most [`BUCKETS`] runs:
+/// a run ends when adding the next keyword would raise its pass rate above
+/// `limit`. Returns the bucket of each keyword in `order`, or `None` when
+/// more buckets would be needed.
+fn split(order: &[&[HashSet256; OFFSETS]], limit: f64) -> Option<Vec<usize>> {
+    let mut bucket = 0;
+    let mut sets: Option<[HashSet256; OFFSETS]> = None;
+    let mut out = Vec::with_capacity(order.len());
+    for lit in order {
+        let merged = match &sets {
+            None => **lit,
+            Some(s) => std::array::from_fn(|k| union(s[k], lit[k])),
+        };
+        if sets.is_some() && pass_rate(&merged) > limit {
+            bucket += 1;
+            if bucket == BUCKETS {
+                return None;
+            }
+            sets = Some(**lit);
+        } else {
+            sets = Some(merged);
+        }
+        out.push(bucket);
+    }
+    Some(out)
+}
+
+fn build_tables(literals: &[Vec<u8>]) -> Box<Tables> {
+    let mut tables = Box::new(Tables {
+        masks: [[0u16; 256]; OFFSETS],
+        halves: [[[0u8; 256]; 2]; OFFSETS],
+    });
+    if literals.is_empty() {
+        return tables;
+    }
+    // Short keywords first, so keywords with as many pairs share buckets;
+    // then alphabetically, so shared prefixes share pairs.
+    let mut order: Vec<usize> = (0..literals.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&literals[a], &literals[b]);
+        (a.len().min(OFFSETS + 1), a).cmp(&(b.len().min(OFFSETS + 1), b))
+    });
+    let sets: Vec<[HashSet256; OFFSETS]> =
+        order.iter().map(|&i| literal_sets(&literals[i])).collect();
+    let refs: Vec<&[HashSet256; OFFSETS]> = sets.iter().collect();
+    // The smallest per-bucket pass-rate limit that fits in the buckets.
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    let mut best = split(&refs, hi).expect("a limit of 1 fits everything in one bucket");
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        match split(&refs, mid) {
+            Some(b) => {
+                best = b;
+                hi = mid;
+            }
+            None => lo = mid,
+        }
+    }
+    for (lit_sets, &bucket) in sets.iter().zip(&best) {
+        let bit = 1u16 << bucket;
+        for (table, set) in tables.masks.iter_mut().zip(lit_sets) {
+            for h in 0..256usize {
+                if set.is_none_or(|bits| bits[h / 64] & (1 << (h % 64)) != 0) {
+                    table[h] |= bit;
+                }
+            }
+        }
+    }
+    for k in 0..OFFSETS {
+        for h in 0..256 {
+            let [low, high] = tables.masks[k][h].to_le_bytes();
+            tables.halves[k][0][h] = low;
+            tables.halves[k][1][h] = high;
+        }
+    }
+    tables
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! The kernels against the scalar reference, and the whole search against a
+//! naive one, over random and source-like haystacks.
+
+use super::*;
+use crate::rules::RuleSet;
+
+/// A small deterministic generator (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn builtin_keywords() -> Vec<String> {
+    let set = RuleSet::builtin().unwrap();
+    let mut out: Vec<String> = Vec::new();
+    for rule in &set.rules {
+        for k in &rule.keywords {
+            let k = k.to_ascii_lowercase();
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// Haystacks mixing source-like text, random bytes and keywords in random
+/// case, placed at the start, the end and across 64-byte block edges.
+fn haystack(rng: &mut Rng, keywords: &[String]) -> Vec<u8> {
+    const TEXT: &[u8] =
+        b"let path = config.token_url; // https://example.com/api_key?x=1\n\tsecret: \"AKIA\"\n";
+    let len = rng.below(400);
+    let mut hay = Vec::with_capacity(len + 64);
+    while hay.len() < len {
+        match rng.below(4) {
+            0 => hay.push(rng.next() as u8),
+            1 => {
+                let k = keywords[rng.below(keywords.len())].as_bytes();
+                for &b in k {
+                    hay.push(if rng.below(2) == 0 {
+                        b.to_ascii_uppercase()
+                    } else {
+                        b
+                    });
+                }
+            }
+            _ => {
+                let from = rng.below(TEXT.len());
+                let to = (from + rng.below(16)).min(TEXT.len());
+                hay.extend_from_slice(&TEXT[from..to]);
+            }
+        }
+    }
+    hay
+}
+
+fn naive(keywords: &[Vec<u8>], hay: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for at in 0..hay.len() {
+        for (id, k) in keywords.iter().enumerate() {
+            if hay.len() - at >= k.len() && hay[at..at + k.len()].eq_ignore_ascii_case(k) {
+                out.push((at, id));
+            }
+        }
+    }
+    out
+}
+
+fn matches(p: &Prefilter, hay: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    p.for_each_match(hay, |id, at| out.push((at, id)));
+    let sorted = out.windows(2).all(|w| w[0].0 <= w[1].0);
+    assert!(sorted, "matches must come in order of start");
+    out.sort_unstable();
+    out
+}
+
+fn candidates(p: &Prefilter, hay: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    p.for_each_candidate(hay, |at| out.push(at));
+    out
+}
+
+fn check_sets(keywords: &[String], seed: u64, rounds: usize) {
+    let fast = Prefilter::new(keywords).unwrap();
+    let slow = fast.clone().scalar();
+    let mut rng = Rng(seed);
+    for _ in 0..rounds {
+        let hay = haystack(&mut rng, keywords);
+        let reference: Vec<usize> = (0..hay.len())
+            .filter(|&at| slow.mask_at(&hay, at) != 0)
+            .collect();
+        assert_eq!(
+            candidates(&fast, &hay),
+            reference,
+            "kernel vs scalar on {hay:?}"
+        );
+        assert_eq!(candidates(&slow, &hay), reference);
+        let expected = naive(fast.literals(), &hay);
+        assert_eq!(matches(&fast, &hay), expected, "on {hay:?}");
+        assert_eq!(matches(&slow, &hay), expected, "on {hay:?}");
+    }
+}
+
+#[test]
+fn builtin_keywords_match_like_a_naive_search() {
+    check_sets(&builtin_keywords(), 0x9E37_79B9_7F4A_7C15, 3000);
+}
+
+#[test]
+fn random_keyword_sets_match_like_a_naive_search() {
+    let mut rng = Rng(7);
+    for round in 0..40 {
+        let n = 1 + rng.below(if round % 2 == 0 { 20 } else { 600 });
+        let keywords: Vec<String> = (0..n)
+            .map(|_| {
+                let len = 2 + rng.below(12);
+                (0..len)
+                    .map(|_| match rng.below(3) {
+                        0 => (b'a' + rng.below(26) as u8) as char,
+                        1 => b"_-./:=~ 0123456789"[rng.below(18)] as char,
+                        _ => (b'A' + rng.below(26) as u8) as char,
+                    })
+                    .collect()
+            })
+            .collect();
+        check_sets(&keywords, rng.next() | 1, 60);
+    }
+}
+
+#[test]
+fn every_byte_value_is_handled() {
+    let keywords = ["\u{e9}t\u{e9}", "q~", "\x7f_x", "@[a"];
+    let keywords: Vec<String> = keywords.iter().map(|s| s.to_string()).collect();
+    let p = Prefilter::new(&keywords).unwrap();
+    let mut hay: Vec<u8> = (0..=255u8).collect();
+    hay.extend_from_slice("Q~ \u{e9}T\u{e9} @[A \x7f_X `{a".as_bytes());
+    for shift in 0..70 {
+        let mut h = vec![b' '; shift];
+        h.extend_from_slice(&hay);
+        let expected = naive(p.literals(), &h);
+        assert_eq!(matches(&p, &h), expected);
+        assert_eq!(matches(&p.clone().scalar(), &h), expected);
+    }
+}
+
+#[test]
+fn keywords_shorter_than_two_bytes_are_refused() {
+    assert!(Prefilter::new(&["a", "bc"]).is_none());
+    assert!(Prefilter::new(&[""]).is_none());
+    assert!(Prefilter::new::<&str>(&[]).is_some());
+}
