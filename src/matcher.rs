@@ -146,8 +146,8 @@ impl Matcher {
             });
         }
         let keywords = match Prefilter::new(&keywords) {
-            Some(prefilter) => Keywords::Prefilter(prefilter),
-            None => Keywords::Automaton(automaton(&keywords, workload)?),
+            Some(prefilter) if prefilter.accelerated() => Keywords::Prefilter(prefilter),
+            _ => Keywords::Automaton(automaton(&keywords, workload)?),
         };
         Ok(Matcher {
             rules,
@@ -501,10 +501,12 @@ negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
         set.rules[0].keywords = vec!["_".into()];
         let m = Matcher::new(&set).unwrap();
         assert!(matches!(m.keywords, Keywords::Automaton(_)));
-        assert!(matches!(
-            matcher(TWO_RULES).keywords,
-            Keywords::Prefilter(_)
-        ));
+        // Without the SIMD kernel the automaton is the faster of the two.
+        let accelerated = Prefilter::new(&["acme_", "zeta"]).is_some_and(|p| p.accelerated());
+        assert_eq!(
+            matches!(matcher(TWO_RULES).keywords, Keywords::Prefilter(_)),
+            accelerated
+        );
         let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nZETA=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
         assert_eq!(
             secrets(&m, data),

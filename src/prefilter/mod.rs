@@ -121,6 +121,13 @@ impl Prefilter {
         })
     }
 
+    /// Whether the SIMD kernel runs on this CPU. The portable twin is exact
+    /// but slower than an Aho-Corasick automaton, so the matcher uses the
+    /// automaton when this is false.
+    pub fn accelerated(&self) -> bool {
+        self.simd != Simd::None
+    }
+
     /// Forces the portable code path (for tests and comparisons).
     pub fn scalar(mut self) -> Prefilter {
         self.simd = Simd::None;
