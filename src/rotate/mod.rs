@@ -9,6 +9,7 @@
 //! keys minted in this run and undoes every local and remote change.
 
 pub mod github;
+pub mod http_transport;
 pub mod plan;
 pub mod pr;
 pub mod providers;
@@ -354,7 +355,7 @@ fn resolve_repo(opts: &RotateOptions, remote_url: &str) -> Result<RepoName> {
         anyhow!(
             "remote `{}` ({}) is not a {} repository: pass --github-repo OWNER/NAME (or set GITHUB_REPOSITORY), or use --no-pr",
             opts.remote,
-            strip_credentials(remote_url),
+            http_transport::strip_userinfo(remote_url),
             opts.github_host
         )
     })
@@ -362,22 +363,6 @@ fn resolve_repo(opts: &RotateOptions, remote_url: &str) -> Result<RepoName> {
 
 fn is_ssh_url(url: &str) -> bool {
     url.starts_with("ssh://") || (!url.contains("://") && url.contains('@') && url.contains(':'))
-}
-
-/// A URL without `user:password@`, for messages.
-fn strip_credentials(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('/') {
-            Some((auth, path)) if auth.contains('@') => {
-                format!(
-                    "{scheme}://{}/{path}",
-                    auth.rsplit_once('@').map_or(auth, |(_, h)| h)
-                )
-            }
-            _ => url.to_string(),
-        },
-        None => url.to_string(),
-    }
 }
 
 /// Revokes the keys minted in this run, including any whose create answer
@@ -437,14 +422,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ssh_urls_are_recognised_and_credentials_stripped() {
+    fn ssh_urls_are_recognised() {
         assert!(is_ssh_url("git@github.com:a/b.git"));
         assert!(is_ssh_url("ssh://git@github.com/a/b"));
         assert!(!is_ssh_url("https://github.com/a/b"));
         assert!(!is_ssh_url("/srv/git/b.git"));
-        assert_eq!(
-            strip_credentials("https://x-access-token:ghs_abc@github.com/a/b.git"),
-            "https://github.com/a/b.git"
-        );
     }
 }

@@ -235,6 +235,19 @@ impl Workspace {
         .map_err(|e| e.message().to_string())?;
         let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
         let config = self.repo.config().map_err(|e| e.message().to_string())?;
+        let target = remote.url().unwrap_or_default().to_string();
+        if target.starts_with("https://") || target.starts_with("http://") {
+            // Our own smart-HTTP transport (see `http_transport`): it takes
+            // the credentials up front instead of through the callback.
+            super::http_transport::register().map_err(|e| e.message().to_string())?;
+            let credentials = match &token {
+                Some(t) => Some(("x-access-token".to_string(), t.clone())),
+                None => git2::CredentialHelper::new(&target)
+                    .config(&config)
+                    .execute(),
+            };
+            super::http_transport::set_credentials(credentials);
+        }
         let rejected = RefCell::new(None::<String>);
         let attempts = RefCell::new(0u32);
         {
