@@ -27,6 +27,8 @@ pub struct CompiledRule {
     regex: OnceLock<Result<Regex, String>>,
     /// Compiled on first use, like `regex`.
     allow: OnceLock<Result<Vec<Regex>, String>>,
+    /// The rule's `after_keyword`, anchored; compiled on first use.
+    after_keyword: OnceLock<Result<Option<Regex>, String>>,
     stopwords: Vec<Vec<u8>>,
 }
 
@@ -38,6 +40,23 @@ impl CompiledRule {
                     .map_err(|e| format!("invalid pattern: {e}"))
             })
             .as_ref()
+            .map_err(String::as_str)
+    }
+
+    fn after_keyword(&self) -> Result<Option<&Regex>, &str> {
+        self.after_keyword
+            .get_or_init(|| {
+                self.rule
+                    .after_keyword
+                    .as_ref()
+                    .map(|a| {
+                        crate::rules::compile_pattern(&format!(r"\A(?:{a})"))
+                            .map_err(|e| format!("invalid after_keyword pattern: {e}"))
+                    })
+                    .transpose()
+            })
+            .as_ref()
+            .map(Option::as_ref)
             .map_err(String::as_str)
     }
 
@@ -138,6 +157,7 @@ impl Matcher {
                 rule: rule.clone(),
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
+                after_keyword: OnceLock::new(),
                 stopwords: rule
                     .stopwords
                     .iter()
@@ -172,6 +192,7 @@ impl Matcher {
                 c.regex()
                     .err()
                     .or_else(|| c.allow().err())
+                    .or_else(|| c.after_keyword().err())
                     .map(|e| format!("{} ({}): {e}", c.rule.id, c.rule.origin))
             })
             .collect()
@@ -196,13 +217,13 @@ impl Matcher {
                 let literals = prefilter.literals();
                 prefilter.for_each_match(data, |id, start| {
                     let end = start + literals[id].len();
-                    self.add_window(scratch, data.len(), id, start, end);
+                    self.add_window(scratch, data, id, start, end);
                 });
             }
             Keywords::Automaton(automaton) => {
                 for hit in automaton.find_overlapping_iter(data) {
                     let id = hit.pattern().as_usize();
-                    self.add_window(scratch, data.len(), id, hit.start(), hit.end());
+                    self.add_window(scratch, data, id, hit.start(), hit.end());
                 }
             }
         }
@@ -217,18 +238,28 @@ impl Matcher {
     }
 
     /// Records that keyword `keyword` occurs at `start..end`: its rules will
-    /// search a window around it.
+    /// search a window around it, unless the rule's `after_keyword` does not
+    /// match right after the hit.
     #[inline]
     fn add_window(
         &self,
         scratch: &mut Scratch,
-        len: usize,
+        data: &[u8],
         keyword: usize,
         start: usize,
         end: usize,
     ) {
+        let len = data.len();
         for &rule_index in &self.keyword_rules[keyword] {
-            let window = self.rules[rule_index as usize].rule.window;
+            let compiled = &self.rules[rule_index as usize];
+            // A rule whose `after_keyword` does not compile is not filtered;
+            // `rules check` and the loader report it.
+            if let Ok(Some(after)) = compiled.after_keyword() {
+                if !after.is_match(&data[end..]) {
+                    continue;
+                }
+            }
+            let window = compiled.rule.window;
             let (start, end) = if window == 0 {
                 (0, len)
             } else {
@@ -514,6 +545,38 @@ negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
                 "acme_Q8k2mX9pL4vR7tY1wE3u",
                 "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
             ]
+        );
+    }
+
+    #[test]
+    fn after_keyword_drops_hits_it_does_not_match() {
+        // Stricter than the pattern on purpose (`=` only, where the pattern
+        // also takes `:`), to show which hits open a window.
+        let toml = r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme"]
+after_keyword = '[ \t]*='
+pattern = '(?i)acme{{near}}(k-[a-z0-9]{20})'
+examples = ["ACME = k-q8k2mx9pl4vr7ty1we3u"]
+negative_examples = ["ACME = q8k2mx9pl4vr7ty1we3u"]
+"#;
+        let m = matcher(toml);
+        assert_eq!(
+            secrets(&m, "acme = 'k-q8k2mx9pl4vr7ty1we3u'"),
+            vec!["k-q8k2mx9pl4vr7ty1we3u"]
+        );
+        assert!(secrets(&m, "acme: 'k-q8k2mx9pl4vr7ty1we3u'").is_empty());
+        let mut set = RuleSet::default();
+        set.extend(parse_rule_file("t.toml", toml).unwrap())
+            .unwrap();
+        set.rules[0].after_keyword = None;
+        let unfiltered = Matcher::new(&set).unwrap();
+        assert_eq!(
+            secrets(&unfiltered, "acme: 'k-q8k2mx9pl4vr7ty1we3u'"),
+            vec!["k-q8k2mx9pl4vr7ty1we3u"]
         );
     }
 

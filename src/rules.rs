@@ -73,6 +73,11 @@ pub struct RuleSpec {
     /// Bytes searched before and after each keyword hit; 0 = the whole blob.
     #[serde(default)]
     pub window: Option<usize>,
+    /// A regex that must match right after a keyword hit (anchored at the
+    /// hit's end) for the hit to open a window. Every match of `pattern` must
+    /// contain a keyword occurrence followed by text this regex matches.
+    #[serde(default)]
+    pub after_keyword: Option<Spanned<String>>,
     /// A catch-all rule (generic assignments, URLs with passwords): its match
     /// is dropped where a specific rule matched an overlapping secret.
     #[serde(default)]
@@ -106,6 +111,8 @@ pub struct Rule {
     pub allow: Vec<String>,
     pub stopwords: Vec<String>,
     pub window: usize,
+    /// See [`RuleSpec::after_keyword`].
+    pub after_keyword: Option<String>,
     pub fallback: bool,
     pub references: Vec<String>,
     pub examples: Vec<String>,
@@ -210,6 +217,15 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
         let pattern_line = line_of(text, spec.pattern.span().start);
         let pattern =
             expand_templates(spec.pattern.get_ref()).map_err(|m| rule_err(pattern_line, m))?;
+        let after_line = spec
+            .after_keyword
+            .as_ref()
+            .map_or(id_line, |a| line_of(text, a.span().start));
+        let after_keyword = spec
+            .after_keyword
+            .as_ref()
+            .map(|a| expand_templates(a.get_ref()).map_err(|m| rule_err(after_line, m)))
+            .transpose()?;
         // Parse only (cheap); the matcher compiles a rule the first time a
         // blob contains one of its keywords, so startup stays in milliseconds.
         if check_patterns {
@@ -225,6 +241,16 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                     pattern_line,
                     format!("pattern must have exactly one capture group (the secret), found {groups}; use (?:...) for grouping"),
                 ));
+            }
+            if let Some(after) = &after_keyword {
+                regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(after)
+                    .map_err(|e| {
+                        rule_err(after_line, format!("invalid after_keyword pattern: {e}"))
+                    })?;
             }
             for allow in &spec.allow {
                 regex_syntax::Parser::new()
@@ -279,6 +305,7 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                 .map(|s| s.to_ascii_lowercase())
                 .collect(),
             window: spec.window.unwrap_or(DEFAULT_WINDOW),
+            after_keyword,
             fallback: spec.fallback,
             references: spec.references,
             examples: spec.examples,

@@ -121,7 +121,22 @@ fn scan_entry(scanner: &Scanner, worker: &mut Worker, entry: &ignore::DirEntry, 
     if !file_type.is_file() {
         return; // sockets, fifos, devices
     }
-    let size = match entry.metadata() {
+    // The size comes from `fstat` on the open file: a `stat` by path would
+    // walk the path again, which costs about as much as the open.
+    let file = match std::fs::File::open(entry.path()) {
+        Ok(file) => file,
+        Err(e) => {
+            // Still report a file too large to scan as such.
+            if let Ok(m) = entry.metadata() {
+                if m.len() > max {
+                    let size = m.len();
+                    return scanner.skip(path, SkipReason::TooLarge { size, limit: max });
+                }
+            }
+            return scanner.error(path, format!("cannot read: {e}"));
+        }
+    };
+    let size = match file.metadata() {
         Ok(m) => m.len(),
         Err(e) => return scanner.error(path, format!("cannot read metadata: {e}")),
     };
@@ -130,10 +145,8 @@ fn scan_entry(scanner: &Scanner, worker: &mut Worker, entry: &ignore::DirEntry, 
         return;
     }
     worker.buffer.clear();
-    let read = std::fs::File::open(entry.path()).and_then(|f| {
-        // `take` guards against a file that grew past the limit since the walk.
-        f.take(max + 1).read_to_end(&mut worker.buffer)
-    });
+    // `take` guards against a file that grew past the limit since the walk.
+    let read = file.take(max + 1).read_to_end(&mut worker.buffer);
     if let Err(e) = read {
         return scanner.error(path, format!("cannot read: {e}"));
     }
