@@ -145,10 +145,16 @@ impl World {
             ));
         }
         for r in self.till.requests() {
-            let mut body = r.json().unwrap_or(serde_json::Value::Null);
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("upstream_key");
-            }
+            // The upstream key may travel only as a create's `upstream_key`.
+            let body = match r.json() {
+                Some(mut body) => {
+                    if let Some(obj) = body.as_object_mut() {
+                        obj.remove("upstream_key");
+                    }
+                    body.to_string()
+                }
+                None => r.body.clone(),
+            };
             texts.push(format!("{} {} {}", r.method, r.path, body));
         }
         for text in &texts {
@@ -158,10 +164,7 @@ impl World {
                     "a secret leaked into: {text}\n{run}"
                 );
             }
-            assert!(
-                !text.contains(ADMIN_KEY) || text.contains("authorization"),
-                "admin key leaked: {text}"
-            );
+            assert!(!text.contains(ADMIN_KEY), "admin key leaked: {text}");
         }
         for text in [&run.stdout, &run.stderr] {
             assert!(!text.contains(ADMIN_KEY), "admin key printed:\n{run}");
