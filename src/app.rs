@@ -210,7 +210,15 @@ fn scan_dir(common: &Common, paths: Vec<PathBuf>) -> Result<Outcome> {
     let root = scan_root(&paths);
     let setup = setup(common, &root, true)?;
     let (result, complete) = scan_paths(common, &paths, &setup)?;
-    finish(common, &setup, &result, complete)
+    let outcome = finish(common, &setup, &result, complete);
+    exit_without_freeing(setup);
+    outcome
+}
+
+/// The scan is over and the process is about to exit: freeing the compiled
+/// regexes and their caches one allocation at a time would only delay it.
+fn exit_without_freeing(setup: Setup) {
+    std::mem::forget(setup);
 }
 
 fn scan_stdin(common: &Common, path_hint: Option<&str>) -> Result<Outcome> {
@@ -376,6 +384,7 @@ fn scan_git(
     };
     let result = run_history(common, &setup, &root, revisions, history.since)?;
     let outcome = finish(common, &setup, &result, true)?;
+    exit_without_freeing(setup);
     if pre_push && outcome == Outcome::Findings && !common.quiet {
         eprintln!("{}", ways_out("push"));
     }

@@ -224,6 +224,30 @@ fn bad_input_files_are_skipped_or_scanned_without_panic() {
 }
 
 #[test]
+fn files_past_the_first_read_are_scanned_to_the_end_and_huge_ones_skipped_with_their_size() {
+    // Files over 256 KiB are read in two steps (the size is looked up
+    // between them): a key at the very end must still be found, and a file
+    // over the limit must be reported with its real size.
+    let p = project();
+    let filler = "let x = 1;\n".repeat(60_000); // 660,000 bytes
+    p.write("src/long.rs", &format!("{filler}{KEY}\n"));
+    p.write("src/huge.rs", &format!("{filler}{filler}{KEY}\n"));
+    let r = scan(&p, &["--format", "json", "--max-file-size", "1M"]);
+    assert_eq!(r.code, 1, "{r}");
+    let json = r.json();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{json}");
+    assert_eq!(findings[0]["path"], "src/long.rs");
+    assert_eq!(findings[0]["line"], 60_001);
+    let size = std::fs::metadata(p.path("src/huge.rs")).unwrap().len();
+    let skipped = json["summary"]["skipped"].to_string();
+    assert!(
+        skipped.contains("huge.rs") && skipped.contains(&size.to_string()),
+        "{skipped}"
+    );
+}
+
+#[test]
 fn missing_path_is_an_error_but_other_paths_are_scanned() {
     let p = project();
     p.write("src/a.txt", &format!("{KEY}\n"));

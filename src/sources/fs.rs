@@ -96,6 +96,36 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
     missing
 }
 
+/// Files up to this size are read without asking for their size first: most
+/// files are small, and an `fstat` per file costs about as much as a read.
+const SMALL_FILE: u64 = 256 * 1024;
+
+/// Reads `file` into `buffer`, unless it holds more than `max` bytes; then
+/// returns its size. Only a file larger than [`SMALL_FILE`] has its size
+/// looked up (`fstat` on the open file) before the rest is read, so a huge
+/// file costs one small read, not `max` bytes.
+fn read_limited(
+    file: &std::fs::File,
+    buffer: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<Option<u64>> {
+    let first = SMALL_FILE.min(max);
+    file.take(first + 1).read_to_end(buffer)?;
+    if buffer.len() as u64 > first {
+        let size = file.metadata()?.len();
+        if size > max {
+            return Ok(Some(size));
+        }
+        // `take` guards against a file that grew past the limit since.
+        file.take(max + 1 - buffer.len() as u64)
+            .read_to_end(buffer)?;
+    }
+    if buffer.len() as u64 > max {
+        return Ok(Some(buffer.len() as u64));
+    }
+    Ok(None)
+}
+
 fn error_path(err: &ignore::Error) -> String {
     match err {
         ignore::Error::WithPath { path, .. } => display_path(path),
@@ -121,8 +151,6 @@ fn scan_entry(scanner: &Scanner, worker: &mut Worker, entry: &ignore::DirEntry, 
     if !file_type.is_file() {
         return; // sockets, fifos, devices
     }
-    // The size comes from `fstat` on the open file: a `stat` by path would
-    // walk the path again, which costs about as much as the open.
     let file = match std::fs::File::open(entry.path()) {
         Ok(file) => file,
         Err(e) => {
@@ -136,24 +164,11 @@ fn scan_entry(scanner: &Scanner, worker: &mut Worker, entry: &ignore::DirEntry, 
             return scanner.error(path, format!("cannot read: {e}"));
         }
     };
-    let size = match file.metadata() {
-        Ok(m) => m.len(),
-        Err(e) => return scanner.error(path, format!("cannot read metadata: {e}")),
-    };
-    if size > max {
-        scanner.skip(path, SkipReason::TooLarge { size, limit: max });
-        return;
-    }
     worker.buffer.clear();
-    // `take` guards against a file that grew past the limit since the walk.
-    let read = file.take(max + 1).read_to_end(&mut worker.buffer);
-    if let Err(e) = read {
-        return scanner.error(path, format!("cannot read: {e}"));
-    }
-    if worker.buffer.len() as u64 > max {
-        let size = worker.buffer.len() as u64;
-        scanner.skip(path, SkipReason::TooLarge { size, limit: max });
-        return;
+    match read_limited(&file, &mut worker.buffer, max) {
+        Ok(None) => {}
+        Ok(Some(size)) => return scanner.skip(path, SkipReason::TooLarge { size, limit: max }),
+        Err(e) => return scanner.error(path, format!("cannot read: {e}")),
     }
     if looks_binary(&worker.buffer) {
         scanner.skip(path, SkipReason::Binary);
