@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{meta, Anchored, Input};
 
 use crate::filter;
 use crate::prefilter::Prefilter;
@@ -24,16 +26,16 @@ use crate::rules::{Rule, RuleSet};
 pub struct CompiledRule {
     pub rule: Rule,
     /// Compiled on first use; `Err` holds the compile error (e.g. size limit).
-    regex: OnceLock<Result<Regex, String>>,
+    regex: OnceLock<Result<meta::Regex, String>>,
     /// Compiled on first use, like `regex`.
     allow: OnceLock<Result<Vec<Regex>, String>>,
     /// The rule's `after_keyword`, anchored; compiled on first use.
-    after_keyword: OnceLock<Result<Option<Regex>, String>>,
+    after_keyword: OnceLock<Result<Option<meta::Regex>, String>>,
     stopwords: Vec<Vec<u8>>,
 }
 
 impl CompiledRule {
-    fn regex(&self) -> Result<&Regex, &str> {
+    fn regex(&self) -> Result<&meta::Regex, &str> {
         self.regex
             .get_or_init(|| {
                 crate::rules::compile_pattern(&self.rule.pattern)
@@ -43,14 +45,14 @@ impl CompiledRule {
             .map_err(String::as_str)
     }
 
-    fn after_keyword(&self) -> Result<Option<&Regex>, &str> {
+    fn after_keyword(&self) -> Result<Option<&meta::Regex>, &str> {
         self.after_keyword
             .get_or_init(|| {
                 self.rule
                     .after_keyword
                     .as_ref()
                     .map(|a| {
-                        crate::rules::compile_pattern(&format!(r"\A(?:{a})"))
+                        crate::rules::compile_test(&format!(r"\A(?:{a})"))
                             .map_err(|e| format!("invalid after_keyword pattern: {e}"))
                     })
                     .transpose()
@@ -116,6 +118,22 @@ pub struct Scratch {
     windows: Vec<Vec<(usize, usize)>>,
     /// Rules that got at least one hit in the current blob.
     touched: Vec<u32>,
+    /// Per rule: this thread's search caches for its pattern and its
+    /// `after_keyword`, made on first use. Owning them avoids the shared
+    /// cache pool a `regex::Regex` takes a lock on for every search.
+    pattern_caches: Vec<Option<meta::Cache>>,
+    after_caches: Vec<Option<meta::Cache>>,
+    /// Capture slots: the whole match and the secret.
+    slots: [Option<NonMaxUsize>; 4],
+}
+
+/// The cache of `regex` in `caches[index]`, made on first use.
+fn cache_for<'c>(
+    caches: &'c mut [Option<meta::Cache>],
+    index: usize,
+    regex: &meta::Regex,
+) -> &'c mut meta::Cache {
+    caches[index].get_or_insert_with(|| regex.create_cache())
 }
 
 /// Bytes searched past a window's end, so a match ending near the edge is
@@ -211,6 +229,10 @@ impl Matcher {
     pub fn scan(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         if scratch.windows.len() < self.rules.len() {
             scratch.windows.resize_with(self.rules.len(), Vec::new);
+            scratch
+                .pattern_caches
+                .resize_with(self.rules.len(), || None);
+            scratch.after_caches.resize_with(self.rules.len(), || None);
         }
         match &self.keywords {
             Keywords::Prefilter(prefilter) => {
@@ -227,12 +249,12 @@ impl Matcher {
                 }
             }
         }
-        for &rule_index in &scratch.touched {
-            let windows = std::mem::take(&mut scratch.windows[rule_index as usize]);
-            self.scan_windows(rule_index as usize, data, &windows, out);
-            let mut windows = windows;
+        for i in 0..scratch.touched.len() {
+            let rule_index = scratch.touched[i] as usize;
+            let mut windows = std::mem::take(&mut scratch.windows[rule_index]);
+            self.scan_windows(rule_index, data, &windows, scratch, out);
             windows.clear();
-            scratch.windows[rule_index as usize] = windows;
+            scratch.windows[rule_index] = windows;
         }
         scratch.touched.clear();
     }
@@ -255,7 +277,11 @@ impl Matcher {
             // A rule whose `after_keyword` does not compile is not filtered;
             // `rules check` and the loader report it.
             if let Ok(Some(after)) = compiled.after_keyword() {
-                if !after.is_match(&data[end..]) {
+                let cache = cache_for(&mut scratch.after_caches, rule_index as usize, after);
+                let input = Input::new(&data[end..])
+                    .anchored(Anchored::Yes)
+                    .earliest(true);
+                if after.search_half_with(cache, &input).is_none() {
                     continue;
                 }
             }
@@ -285,6 +311,7 @@ impl Matcher {
         rule_index: usize,
         data: &[u8],
         windows: &[(usize, usize)],
+        scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
         let compiled = &self.rules[rule_index];
@@ -293,8 +320,8 @@ impl Matcher {
             // test suite, so this is unreachable in practice.
             return;
         };
-        // One set of capture slots per rule and blob, not one per match.
-        let mut locations = regex.capture_locations();
+        let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
+        let slots = &mut scratch.slots;
         // Windows do not overlap, but the margin past one window's end may
         // reach into the next: never search again where a match already ended.
         let mut at = 0;
@@ -306,22 +333,27 @@ impl Matcher {
             let haystack = &data[..end];
             at = at.max(start);
             while at <= end {
-                let Some(whole) = regex.captures_read_at(&mut locations, haystack, at) else {
+                let input = Input::new(haystack).range(at..);
+                if regex.search_slots_with(cache, &input, slots).is_none() {
+                    break;
+                }
+                let slot = |i: usize| slots[i].map(NonMaxUsize::get);
+                let (Some(whole_start), Some(whole_end)) = (slot(0), slot(1)) else {
                     break;
                 };
-                let Some((secret_start, secret_end)) = locations.get(1) else {
+                let (Some(secret_start), Some(secret_end)) = (slot(2), slot(3)) else {
                     break;
                 };
-                at = if whole.end() > whole.start() {
-                    whole.end()
+                at = if whole_end > whole_start {
+                    whole_end
                 } else {
-                    whole.end() + 1
+                    whole_end + 1
                 };
                 if self.accepts(compiled, &data[secret_start..secret_end]) {
                     out.push(Match {
                         rule: rule_index,
                         secret: secret_start..secret_end,
-                        span: whole.range(),
+                        span: whole_start..whole_end,
                     });
                 }
             }

@@ -320,11 +320,44 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
 /// Compiles a rule pattern the way the matcher runs it: on bytes, with
 /// ASCII-only classes (`\w`, `(?i)`): secrets are ASCII, and Unicode tables
 /// would cost a hundredfold in compile time and memory.
-pub fn compile_pattern(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
-    regex::bytes::RegexBuilder::new(pattern)
-        .unicode(false)
-        .size_limit(64 << 20)
-        .build()
+pub fn compile_pattern(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
+    compile_with(pattern, regex_automata::nfa::thompson::WhichCaptures::All)
+}
+
+/// Like [`compile_pattern`], for a regex only ever asked where a match ends
+/// (no capture groups).
+pub fn compile_test(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
+    compile_with(
+        pattern,
+        regex_automata::nfa::thompson::WhichCaptures::Implicit,
+    )
+}
+
+fn compile_with(
+    pattern: &str,
+    captures: regex_automata::nfa::thompson::WhichCaptures,
+) -> Result<regex_automata::meta::Regex, String> {
+    use regex_automata::{meta, util::syntax, MatchKind};
+    // The settings of `regex::bytes::RegexBuilder` with `unicode(false)` and
+    // a 64 MiB size limit; meta regexes let each worker keep its own caches.
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(64 << 20))
+                .hybrid_cache_capacity(2 << 20)
+                .which_captures(captures),
+        )
+        .build(pattern)
+        .map_err(|e| match (e.syntax_error(), e.size_limit()) {
+            (Some(syntax), _) => syntax.to_string(),
+            (None, Some(limit)) => {
+                format!("compiled regex exceeds the size limit of {limit} bytes")
+            }
+            (None, None) => e.to_string(),
+        })
 }
 
 fn is_valid_id(id: &str) -> bool {

@@ -1,0 +1,113 @@
+//! Throughput of the keyword prefilter alone (the SIMD kernel, then kernel
+//! plus exact confirmation) over the text files of DIR loaded into memory,
+//! and the kernel's speed on a buffer that yields no candidate:
+//!   cargo run --release --example prefilter_bench -- DIR [MB]
+//! With `PER_KEYWORD=1`: hits per keyword, and how many rules each feeds.
+use std::time::Instant;
+use till_scan::prefilter::Prefilter;
+use till_scan::rules::RuleSet;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let dir = args.next().expect("DIR");
+    let limit: usize = args.next().map_or(200, |m| m.parse().unwrap()) << 20;
+    let set = RuleSet::builtin().unwrap();
+    let mut keywords: Vec<String> = set
+        .rules
+        .iter()
+        .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+        .collect();
+    keywords.sort();
+    keywords.dedup();
+    let pf = Prefilter::new(&keywords).unwrap();
+    let mut blobs = Vec::new();
+    let mut total = 0;
+    for entry in ignore::Walk::new(&dir).flatten() {
+        if total > limit {
+            break;
+        }
+        if entry.file_type().is_some_and(|t| t.is_file()) {
+            if let Ok(d) = std::fs::read(entry.path()) {
+                if !d[..d.len().min(8192)].contains(&0) {
+                    total += d.len();
+                    blobs.push(d);
+                }
+            }
+        }
+    }
+    println!(
+        "{} keywords, {} files, {} MB",
+        keywords.len(),
+        blobs.len(),
+        total >> 20
+    );
+    let zs = vec![b'z'; 256 << 20];
+    let t = Instant::now();
+    let mut c = 0u64;
+    pf.for_each_candidate(&zs, |_| c += 1);
+    println!(
+        "256 MB of z: {:.0} MB/s ({c} candidates)",
+        zs.len() as f64 / t.elapsed().as_secs_f64() / 1e6
+    );
+    if std::env::var_os("PER_KEYWORD").is_some() {
+        per_keyword(&pf, &blobs, &set);
+        return;
+    }
+    for round in 0..3 {
+        let t = Instant::now();
+        let mut cands = 0u64;
+        for b in &blobs {
+            pf.for_each_candidate(b, |_| cands += 1);
+        }
+        let kernel = t.elapsed();
+        let t = Instant::now();
+        let mut hits = 0u64;
+        for b in &blobs {
+            pf.for_each_match(b, |_, _| hits += 1);
+        }
+        let all = t.elapsed();
+        println!("round {round}: kernel {:.0} MB/s ({cands} candidates), with confirm {:.0} MB/s ({hits} hits)",
+            total as f64 / kernel.as_secs_f64() / 1e6, total as f64 / all.as_secs_f64() / 1e6);
+    }
+}
+
+#[allow(dead_code)]
+pub fn per_keyword(pf: &Prefilter, blobs: &[Vec<u8>], set: &RuleSet) {
+    let lits = pf.literals();
+    let mut hits = vec![0u64; lits.len()];
+    for b in blobs {
+        pf.for_each_match(b, |id, _| hits[id] += 1);
+    }
+    let mut v: Vec<(u64, usize)> = hits.iter().copied().zip(0..).collect();
+    v.sort_by(|a, b| b.cmp(a));
+    let mut pairs = 0u64;
+    for &(h, id) in &v {
+        let rules: Vec<&str> = set
+            .rules
+            .iter()
+            .filter(|r| {
+                r.keywords
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(std::str::from_utf8(&lits[id]).unwrap()))
+            })
+            .map(|r| r.id.as_str())
+            .collect();
+        pairs += h * rules.len() as u64;
+    }
+    println!("(hit, rule) pairs: {pairs}");
+    for &(h, id) in v.iter().take(25) {
+        let n = set
+            .rules
+            .iter()
+            .filter(|r| {
+                r.keywords
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(std::str::from_utf8(&lits[id]).unwrap()))
+            })
+            .count();
+        println!(
+            "{h:8} hits x {n:3} rules  {}",
+            String::from_utf8_lossy(&lits[id])
+        );
+    }
+}
