@@ -49,6 +49,10 @@ fn main() {
         "256 MB of z: {:.0} MB/s ({c} candidates)",
         zs.len() as f64 / t.elapsed().as_secs_f64() / 1e6
     );
+    if std::env::var_os("FALSE").is_some() {
+        false_candidates(&pf, &blobs);
+        return;
+    }
     if std::env::var_os("PER_KEYWORD").is_some() {
         per_keyword(&pf, &blobs, &set);
         return;
@@ -109,5 +113,30 @@ pub fn per_keyword(pf: &Prefilter, blobs: &[Vec<u8>], set: &RuleSet) {
             "{h:8} hits x {n:3} rules  {}",
             String::from_utf8_lossy(&lits[id])
         );
+    }
+}
+
+#[allow(dead_code)]
+pub fn false_candidates(pf: &Prefilter, blobs: &[Vec<u8>]) {
+    let mut tally: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+    let mut total = 0u64;
+    for b in blobs {
+        let mut hits = std::collections::HashSet::new();
+        pf.for_each_match(b, |_, at| {
+            hits.insert(at);
+        });
+        pf.for_each_candidate(b, |at| {
+            if !hits.contains(&at) {
+                total += 1;
+                let w = b[at..(at + 4).min(b.len())].to_ascii_lowercase();
+                *tally.entry(w).or_default() += 1;
+            }
+        });
+    }
+    let mut v: Vec<_> = tally.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1));
+    println!("false candidates: {total}");
+    for (w, n) in v.iter().take(40) {
+        println!("{n:8} {:?}", String::from_utf8_lossy(w));
     }
 }

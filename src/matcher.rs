@@ -285,11 +285,11 @@ impl Matcher {
                     continue;
                 }
             }
-            let window = compiled.rule.window;
+            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
             let (start, end) = if window == 0 {
                 (0, len)
             } else {
-                (start.saturating_sub(window), (end + window).min(len))
+                (start.saturating_sub(lead), (end + window).min(len))
             };
             let windows = &mut scratch.windows[rule_index as usize];
             match windows.last_mut() {
@@ -578,6 +578,34 @@ negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
                 "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
             ]
         );
+    }
+
+    #[test]
+    fn lead_bounds_how_far_before_its_keyword_a_match_may_start() {
+        let rule = |lead: &str| {
+            format!(
+                r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme"]
+{lead}
+pattern = '([a-z0-9]{{24}}) *= *acme'
+examples = ["q8k2mx9pl4vr7ty1we3uz5n0 = acme"]
+negative_examples = ["q8k2mx9pl4 = acme"]
+"#
+            )
+        };
+        let data = "x q8k2mx9pl4vr7ty1we3uz5n0 = acme\n";
+        let wide = matcher(&rule(""));
+        assert_eq!(secrets(&wide, data), vec!["q8k2mx9pl4vr7ty1we3uz5n0"]);
+        // 27 bytes before the keyword are needed; 27 suffice, 26 do not.
+        assert_eq!(
+            secrets(&matcher(&rule("lead = 27")), data),
+            vec!["q8k2mx9pl4vr7ty1we3uz5n0"]
+        );
+        assert!(secrets(&matcher(&rule("lead = 26")), data).is_empty());
     }
 
     #[test]

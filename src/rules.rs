@@ -73,6 +73,11 @@ pub struct RuleSpec {
     /// Bytes searched before and after each keyword hit; 0 = the whole blob.
     #[serde(default)]
     pub window: Option<usize>,
+    /// Bytes before a keyword hit where a match may start, when fewer than
+    /// `window`: for patterns that begin at (or just before) their keyword,
+    /// searching `window` bytes to its left finds nothing more.
+    #[serde(default)]
+    pub lead: Option<usize>,
     /// A regex that must match right after a keyword hit (anchored at the
     /// hit's end) for the hit to open a window. Every match of `pattern` must
     /// contain a keyword occurrence followed by text this regex matches.
@@ -111,6 +116,8 @@ pub struct Rule {
     pub allow: Vec<String>,
     pub stopwords: Vec<String>,
     pub window: usize,
+    /// See [`RuleSpec::lead`]; `window` when the rule sets none.
+    pub lead: usize,
     /// See [`RuleSpec::after_keyword`].
     pub after_keyword: Option<String>,
     pub fallback: bool,
@@ -305,6 +312,11 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                 .map(|s| s.to_ascii_lowercase())
                 .collect(),
             window: spec.window.unwrap_or(DEFAULT_WINDOW),
+            lead: spec
+                .lead
+                .or(spec.window)
+                .unwrap_or(DEFAULT_WINDOW)
+                .min(spec.window.unwrap_or(DEFAULT_WINDOW)),
             after_keyword,
             fallback: spec.fallback,
             references: spec.references,

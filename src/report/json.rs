@@ -289,6 +289,7 @@ pub(crate) mod sample {
             allow: vec![],
             stopwords: vec![],
             window: 0,
+            lead: 0,
             after_keyword: None,
             fallback: false,
             references: references.iter().map(|r| r.to_string()).collect(),
