@@ -2,7 +2,8 @@
 //! plus exact confirmation) over the text files of DIR loaded into memory,
 //! and the kernel's speed on a buffer that yields no candidate:
 //!   cargo run --release --example prefilter_bench -- DIR [MB]
-//! With `PER_KEYWORD=1`: hits per keyword, and how many rules each feeds.
+//! With `PER_KEYWORD=1`: hits per keyword, and how many rules each feeds;
+//! with `FALSE=1`: the commonest text at candidates that are no keyword.
 use std::time::Instant;
 use till_scan::prefilter::Prefilter;
 use till_scan::rules::RuleSet;
@@ -134,7 +135,7 @@ pub fn false_candidates(pf: &Prefilter, blobs: &[Vec<u8>]) {
         });
     }
     let mut v: Vec<_> = tally.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|e| std::cmp::Reverse(e.1));
     println!("false candidates: {total}");
     for (w, n) in v.iter().take(40) {
         println!("{n:8} {:?}", String::from_utf8_lossy(w));
