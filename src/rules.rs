@@ -296,6 +296,7 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                 ));
             }
         }
+        let window = spec.window.unwrap_or(DEFAULT_WINDOW);
         rules.push(Rule {
             id,
             name: spec.name,
@@ -311,12 +312,8 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                 .into_iter()
                 .map(|s| s.to_ascii_lowercase())
                 .collect(),
-            window: spec.window.unwrap_or(DEFAULT_WINDOW),
-            lead: spec
-                .lead
-                .or(spec.window)
-                .unwrap_or(DEFAULT_WINDOW)
-                .min(spec.window.unwrap_or(DEFAULT_WINDOW)),
+            window,
+            lead: spec.lead.unwrap_or(window).min(window),
             after_keyword,
             fallback: spec.fallback,
             references: spec.references,
@@ -503,6 +500,7 @@ negative_examples = ["acme_short"]
         assert_eq!(rules[0].id, "acme.api-key");
         assert_eq!(rules[0].origin, "t.toml:3");
         assert_eq!(rules[0].window, DEFAULT_WINDOW);
+        assert_eq!(rules[0].lead, DEFAULT_WINDOW, "lead defaults to the window");
     }
 
     #[test]
