@@ -85,31 +85,18 @@ pub fn per_keyword(pf: &Prefilter, blobs: &[Vec<u8>], set: &RuleSet) {
     }
     let mut v: Vec<(u64, usize)> = hits.iter().copied().zip(0..).collect();
     v.sort_by(|a, b| b.cmp(a));
-    let mut pairs = 0u64;
-    for &(h, id) in &v {
-        let rules: Vec<&str> = set
-            .rules
+    // How many rules each keyword feeds: every hit opens a window check for each.
+    let rules_of = |id: usize| {
+        let keyword = std::str::from_utf8(&lits[id]).unwrap();
+        set.rules
             .iter()
-            .filter(|r| {
-                r.keywords
-                    .iter()
-                    .any(|k| k.eq_ignore_ascii_case(std::str::from_utf8(&lits[id]).unwrap()))
-            })
-            .map(|r| r.id.as_str())
-            .collect();
-        pairs += h * rules.len() as u64;
-    }
+            .filter(|r| r.keywords.iter().any(|k| k.eq_ignore_ascii_case(keyword)))
+            .count() as u64
+    };
+    let pairs: u64 = v.iter().map(|&(h, id)| h * rules_of(id)).sum();
     println!("(hit, rule) pairs: {pairs}");
     for &(h, id) in v.iter().take(25) {
-        let n = set
-            .rules
-            .iter()
-            .filter(|r| {
-                r.keywords
-                    .iter()
-                    .any(|k| k.eq_ignore_ascii_case(std::str::from_utf8(&lits[id]).unwrap()))
-            })
-            .count();
+        let n = rules_of(id);
         println!(
             "{h:8} hits x {n:3} rules  {}",
             String::from_utf8_lossy(&lits[id])
