@@ -15,7 +15,9 @@ pub fn available() -> bool {
     is_x86_feature_detected!("avx512f")
         && is_x86_feature_detected!("avx512bw")
         && is_x86_feature_detected!("avx512vbmi")
+        && is_x86_feature_detected!("avx512vbmi2")
         && is_x86_feature_detected!("gfni")
+        && is_x86_feature_detected!("popcnt")
 }
 
 /// Bit matrices for `_mm512_gf2p8affine_epi64_epi8`: byte `7 - i` selects
@@ -28,14 +30,22 @@ const FIRST_CONSTANT: i32 = 0x01;
 const SECOND: i64 = 0x0102_0408_1000_4080;
 const SECOND_CONSTANT: i32 = 0x20;
 
-/// Calls `candidate(position)` for each position of `hay` whose bucket mask
-/// is not empty, in increasing order.
+/// Blocks of 64 positions per batch: batch offsets fit in a `u16`.
+const BATCH_BLOCKS: usize = 256;
+
+/// Calls `batch(base, offsets)` with the positions of `hay` whose bucket
+/// mask is not empty, as increasing offsets from `base`, batch after batch
+/// in increasing order. The kernel writes a block's positions with a
+/// compress and a store rather than a branch per position, so the cost of a
+/// candidate does not depend on how the candidates fall; `batch` may reorder
+/// or overwrite `offsets`.
 ///
 /// # Safety
 ///
-/// The CPU must support AVX-512 F, BW and VBMI and GFNI ([`available`]).
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,gfni")]
-pub unsafe fn candidates(tables: &Tables, hay: &[u8], candidate: &mut impl FnMut(usize)) {
+/// The CPU must support AVX-512 F, BW, VBMI and VBMI2 and GFNI
+/// ([`available`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
+pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usize, &mut [u16])) {
     // SAFETY: each load reads 64 bytes inside a 256-byte array.
     let t: [[[__m512i; 4]; 2]; OFFSETS] = std::array::from_fn(|k| {
         std::array::from_fn(|g| {
@@ -44,36 +54,76 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], candidate: &mut impl FnMut
             })
         })
     });
+    let mut list = [0u16; BATCH_BLOCKS * 64];
     let mut at = 0;
     while at + 64 + LOOKAHEAD <= hay.len() {
-        // SAFETY: the block reads hay[at..at + 64 + LOOKAHEAD], in bounds.
-        let mut mask = unsafe { block(&t, hay.as_ptr().add(at)) };
-        while mask != 0 {
-            candidate(at + mask.trailing_zeros() as usize);
-            mask &= mask - 1;
+        let blocks = ((hay.len() - LOOKAHEAD - at) / 64).min(BATCH_BLOCKS);
+        let mut n = 0;
+        for b in 0..blocks {
+            // SAFETY: the block reads hay[at + 64 * b..][..64 + LOOKAHEAD],
+            // in bounds because b < blocks; `append` writes at most 64
+            // entries from n <= 64 * b, inside `list`.
+            unsafe {
+                let mask = block(&t, hay.as_ptr().add(at + 64 * b));
+                n += append(mask, (64 * b) as u16, list.as_mut_ptr().add(n));
+            }
         }
-        at += 64;
+        batch(at, &mut list[..n]);
+        at += 64 * blocks;
     }
     // The tail goes through the same kernel from a zero-padded copy, which
     // reads as the scalar code reads bytes past the end.
     let mut pad = [0u8; 128 + 64 + LOOKAHEAD];
     let rest = &hay[at..];
     pad[..rest.len()].copy_from_slice(rest);
+    let mut n = 0;
     let mut base = 0;
     while base < rest.len() {
         // SAFETY: base < rest.len() < 64 + LOOKAHEAD, so the block's reads end
-        // within `pad`.
-        let mut mask = unsafe { block(&t, pad.as_ptr().add(base)) };
-        let live = rest.len() - base;
-        if live < 64 {
-            mask &= (1u64 << live) - 1;
-        }
-        while mask != 0 {
-            candidate(at + base + mask.trailing_zeros() as usize);
-            mask &= mask - 1;
+        // within `pad`; at most two blocks write 128 entries into `list`.
+        unsafe {
+            let mut mask = block(&t, pad.as_ptr().add(base));
+            let live = rest.len() - base;
+            if live < 64 {
+                mask &= (1u64 << live) - 1;
+            }
+            n += append(mask, base as u16, list.as_mut_ptr().add(n));
         }
         base += 64;
     }
+    if n > 0 {
+        batch(at, &mut list[..n]);
+    }
+}
+
+/// Writes `offset + i` for each set bit `i` of `mask`, in increasing order,
+/// at `out`, and returns how many it wrote.
+///
+/// # Safety
+///
+/// `out..out + 64` must be writable, and the CPU must have the features
+/// `candidates` enables.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
+unsafe fn append(mask: u64, offset: u16, out: *mut u16) -> usize {
+    let low = _mm512_set_epi16(
+        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9,
+        8, 7, 6, 5, 4, 3, 2, 1, 0,
+    );
+    let low = _mm512_add_epi16(low, _mm512_set1_epi16(offset as i16));
+    let high = _mm512_add_epi16(low, _mm512_set1_epi16(32));
+    let (first, second) = (mask as u32, (mask >> 32) as u32);
+    let count = first.count_ones() as usize;
+    // SAFETY: the caller lets us write 64 entries from `out`; the second
+    // store starts at most 32 entries in.
+    unsafe {
+        _mm512_storeu_si512(out.cast(), _mm512_maskz_compress_epi16(first, low));
+        _mm512_storeu_si512(
+            out.add(count).cast(),
+            _mm512_maskz_compress_epi16(second, high),
+        );
+    }
+    count + second.count_ones() as usize
 }
 
 /// The candidate bits of the 64 positions starting at `p`.
@@ -83,7 +133,7 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], candidate: &mut impl FnMut
 /// `p..p + 64 + LOOKAHEAD` must be readable, and the CPU must have the
 /// features `candidates` enables.
 #[inline]
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,gfni")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
 unsafe fn block(t: &[[[__m512i; 4]; 2]; OFFSETS], p: *const u8) -> u64 {
     let first = _mm512_set1_epi64(FIRST);
     let second = _mm512_set1_epi64(SECOND);

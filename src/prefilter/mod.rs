@@ -12,12 +12,15 @@
 //! bucketed by how many pairs they have and then alphabetically, so a
 //! bucket's keywords share pairs and its tables stay sparse.
 //!
-//! The filter runs as an AVX-512 (VBMI) kernel when the CPU has it, else as
-//! portable scalar code that computes the same bucket masks; a test compares
-//! the two. Candidates are confirmed against the keywords that begin with the
-//! same (folded) two bytes, so the reported matches are exactly the
-//! occurrences an ASCII case-insensitive overlapping Aho-Corasick search
-//! reports, in order of their start.
+//! The filter runs as an AVX-512 (VBMI, VBMI2) kernel when the CPU has it,
+//! else as portable scalar code that computes the same bucket masks; a test
+//! compares the two. The kernel hands its candidates over in batches, written
+//! without a branch per candidate. Bitmaps of the keywords' first pairs and
+//! first four bytes, small enough for the L1 cache, drop most of them (again
+//! without a branch each), and the rest are confirmed, eight bytes at a time,
+//! against the keywords that begin with the same (folded) two bytes, so the
+//! reported matches are exactly the occurrences an ASCII case-insensitive
+//! overlapping Aho-Corasick search reports, in order of their start.
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
@@ -38,8 +41,8 @@ pub struct Prefilter {
     tables: Box<Tables>,
     /// Keywords, lowercased.
     literals: Vec<Vec<u8>>,
-    /// Keyword ids grouped by their first two (lowercased) bytes.
-    by_pair: Vec<u32>,
+    /// Keywords grouped by their first two (lowercased) bytes.
+    by_pair: Vec<Head>,
     /// `by_pair[pair_start[p]..pair_start[p + 1]]` begin with pair `p`.
     pair_start: Vec<u32>,
     /// Bitmaps small enough to stay in the L1 cache, so that most false
@@ -49,6 +52,37 @@ pub struct Prefilter {
     short_pairs: Box<[u64; 1024]>,
     quads: Box<[u64; 1024]>,
     simd: Simd,
+}
+
+/// A keyword's first (up to) eight bytes, ready to compare with eight bytes
+/// of haystack at once: `(hay | fold) & mask == word` where `fold` sets bit
+/// 5 at the keyword's letters (so `A` and `a` both become `a`, and nothing
+/// else does) and `mask` covers its length.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    word: u64,
+    fold: u64,
+    mask: u64,
+    id: u32,
+}
+
+impl Head {
+    fn new(id: u32, literal: &[u8]) -> Head {
+        let (mut word, mut fold, mut mask) = (0u64, 0u64, 0u64);
+        for (i, &b) in literal.iter().take(8).enumerate() {
+            word |= (b as u64) << (8 * i);
+            mask |= 0xff << (8 * i);
+            if b.is_ascii_lowercase() {
+                fold |= 0x20 << (8 * i);
+            }
+        }
+        Head {
+            word,
+            fold,
+            mask,
+            id,
+        }
+    }
 }
 
 /// The filter's tables, in the layouts the scalar code and the kernel read.
@@ -92,12 +126,16 @@ impl Prefilter {
             return None;
         }
         let tables = build_tables(&literals);
-        let mut by_pair: Vec<u32> = (0..literals.len() as u32).collect();
-        by_pair.sort_by_key(|&i| pair_key(&literals[i as usize]));
+        let mut ids: Vec<u32> = (0..literals.len() as u32).collect();
+        ids.sort_by_key(|&i| pair_key(&literals[i as usize]));
         let mut pair_start = vec![0u32; 65537];
-        for &i in &by_pair {
+        for &i in &ids {
             pair_start[pair_key(&literals[i as usize]) + 1] += 1;
         }
+        let by_pair = ids
+            .iter()
+            .map(|&i| Head::new(i, &literals[i as usize]))
+            .collect();
         for p in 0..65536 {
             pair_start[p + 1] += pair_start[p];
         }
@@ -142,7 +180,34 @@ impl Prefilter {
     /// Calls `found(keyword id, start)` for every occurrence of every keyword
     /// in `hay` (ASCII case-insensitive, overlapping), in order of start.
     pub fn for_each_match(&self, hay: &[u8], mut found: impl FnMut(usize, usize)) {
-        self.for_each_candidate(hay, |at| self.confirm(hay, at, &mut found));
+        match self.simd {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => {
+                let mut batch = |base: usize, offsets: &mut [u16]| {
+                    // Most candidates fail the bitmaps; dropping them
+                    // without a branch each leaves few for the exact test.
+                    let mut kept = 0;
+                    for i in 0..offsets.len() {
+                        let offset = offsets[i];
+                        offsets[kept] = offset;
+                        kept += self.may_start(hay, base + offset as usize) as usize;
+                    }
+                    for &offset in &offsets[..kept] {
+                        self.confirm(hay, base + offset as usize, &mut found);
+                    }
+                };
+                // SAFETY: `detect` chose this path only after checking at
+                // run time that the CPU has every feature the kernel uses.
+                unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
+            }
+            Simd::None => {
+                for at in 0..hay.len() {
+                    if self.mask_at(hay, at) != 0 && self.may_start(hay, at) {
+                        self.confirm(hay, at, &mut found);
+                    }
+                }
+            }
+        }
     }
 
     /// Calls `candidate(position)` for every position whose bucket mask is
@@ -151,9 +216,13 @@ impl Prefilter {
         match self.simd {
             #[cfg(target_arch = "x86_64")]
             Simd::Avx512 => {
-                // SAFETY: `detect` chose this path only after checking at
-                // run time that the CPU has every feature the kernel uses.
-                unsafe { avx512::candidates(&self.tables, hay, &mut candidate) }
+                let mut batch = |base: usize, offsets: &mut [u16]| {
+                    for &offset in offsets.iter() {
+                        candidate(base + offset as usize);
+                    }
+                };
+                // SAFETY: as in `for_each_match`.
+                unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
             }
             Simd::None => {
                 for at in 0..hay.len() {
@@ -183,28 +252,49 @@ impl Prefilter {
         mask
     }
 
-    /// Reports the keywords that really occur at candidate position `at`.
+    /// Whether a keyword may start at `at`, by the bitmaps of first pairs
+    /// and first quads: false only when none does.
+    #[inline(always)]
+    fn may_start(&self, hay: &[u8], at: usize) -> bool {
+        let bit = |set: &[u64; 1024], i: usize| set[i / 64] >> (i % 64) & 1;
+        match hay.get(at..at + 4) {
+            Some(quad) => {
+                bit(&self.short_pairs, pair_key(quad)) | bit(&self.quads, quad_hash(quad)) != 0
+            }
+            None => hay
+                .get(at..at + 2)
+                .is_some_and(|pair| bit(&self.short_pairs, pair_key(pair)) != 0),
+        }
+    }
+
+    /// Reports the keywords that really occur at `at`.
     #[inline]
     fn confirm(&self, hay: &[u8], at: usize, found: &mut impl FnMut(usize, usize)) {
         let Some(pair) = hay.get(at..at + 2) else {
             return;
         };
         let p = pair_key(pair);
-        let short = self.short_pairs[p / 64] & (1 << (p % 64)) != 0;
-        let long = hay.get(at..at + 4).is_some_and(|quad| {
-            let q = quad_hash(quad);
-            self.quads[q / 64] & (1 << (q % 64)) != 0
-        });
-        if !short && !long {
-            return;
-        }
-        let ids = &self.by_pair[self.pair_start[p] as usize..self.pair_start[p + 1] as usize];
-        for &id in ids {
-            let literal = &self.literals[id as usize];
-            if let Some(window) = hay.get(at..at + literal.len()) {
-                if window[2..].eq_ignore_ascii_case(&literal[2..]) {
-                    found(id as usize, at);
-                }
+        let heads = &self.by_pair[self.pair_start[p] as usize..self.pair_start[p + 1] as usize];
+        let eight = match hay.get(at..at + 8) {
+            Some(bytes) => u64::from_le_bytes(bytes.try_into().unwrap()),
+            None => {
+                let mut bytes = [0u8; 8];
+                bytes[..hay.len() - at].copy_from_slice(&hay[at..]);
+                u64::from_le_bytes(bytes)
+            }
+        };
+        for head in heads {
+            if (eight | head.fold) & head.mask != head.word {
+                continue;
+            }
+            let literal = &self.literals[head.id as usize];
+            let whole = at + literal.len() <= hay.len()
+                && (literal.len() <= 8
+                    || hay
+                        .get(at + 8..at + literal.len())
+                        .is_some_and(|rest| rest.eq_ignore_ascii_case(&literal[8..])));
+            if whole {
+                found(head.id as usize, at);
             }
         }
     }

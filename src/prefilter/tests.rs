@@ -159,3 +159,37 @@ fn keywords_shorter_than_two_bytes_are_refused() {
     assert!(Prefilter::new(&[""]).is_none());
     assert!(Prefilter::new::<&str>(&[]).is_some());
 }
+
+#[test]
+fn haystacks_longer_than_a_kernel_batch_match_like_a_naive_search() {
+    let keywords = builtin_keywords();
+    let fast = Prefilter::new(&keywords).unwrap();
+    let slow = fast.clone().scalar();
+    let mut rng = Rng(0x5DEE_CE66);
+    for _ in 0..2 {
+        let mut hay = Vec::new();
+        while hay.len() < 40_000 + rng.below(64) {
+            hay.extend(haystack(&mut rng, &keywords));
+        }
+        let reference: Vec<usize> = (0..hay.len())
+            .filter(|&at| slow.mask_at(&hay, at) != 0)
+            .collect();
+        assert_eq!(candidates(&fast, &hay), reference);
+        let expected = naive(fast.literals(), &hay);
+        assert_eq!(matches(&fast, &hay), expected);
+        assert_eq!(matches(&slow, &hay), expected);
+    }
+}
+
+#[test]
+fn a_keyword_is_never_reported_past_the_end_of_the_haystack() {
+    // Bytes past the end read as zero in places; a keyword ending in zeros
+    // must still not match there.
+    let keywords = ["ab\0\0", "abcde\0", "abcdefghij\0"].map(String::from);
+    let p = Prefilter::new(&keywords).unwrap();
+    for hay in [&b"xxab"[..], b"ab\0", b"abcde", b"xabcde", b"abcdefghij"] {
+        assert_eq!(matches(&p, hay), vec![], "{hay:?}");
+        assert_eq!(matches(&p.clone().scalar(), hay), vec![], "{hay:?}");
+    }
+    assert_eq!(matches(&p, b"ab\0\0"), vec![(0, 0)]);
+}
