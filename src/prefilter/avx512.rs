@@ -7,6 +7,7 @@
 //! for every position; the tests hold it to that.
 
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 use super::{Tables, LOOKAHEAD, OFFSETS};
 
@@ -54,7 +55,9 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
             })
         })
     });
-    let mut list = [0u16; BATCH_BLOCKS * 64];
+    // Not zeroed: that would cost more than a small file's scan. Only the
+    // entries `append` writes are ever read.
+    let mut list = [MaybeUninit::<u16>::uninit(); BATCH_BLOCKS * 64];
     let mut at = 0;
     while at + 64 + LOOKAHEAD <= hay.len() {
         let blocks = ((hay.len() - LOOKAHEAD - at) / 64).min(BATCH_BLOCKS);
@@ -65,10 +68,11 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
             // entries from n <= 64 * b, inside `list`.
             unsafe {
                 let mask = block(&t, hay.as_ptr().add(at + 64 * b));
-                n += append(mask, (64 * b) as u16, list.as_mut_ptr().add(n));
+                n += append(mask, (64 * b) as u16, list.as_mut_ptr().add(n).cast());
             }
         }
-        batch(at, &mut list[..n]);
+        // SAFETY: `append` wrote (initialised) the first n entries.
+        batch(at, unsafe { written(&mut list, n) });
         at += 64 * blocks;
     }
     // The tail goes through the same kernel from a zero-padded copy, which
@@ -87,13 +91,25 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
             if live < 64 {
                 mask &= (1u64 << live) - 1;
             }
-            n += append(mask, base as u16, list.as_mut_ptr().add(n));
+            n += append(mask, base as u16, list.as_mut_ptr().add(n).cast());
         }
         base += 64;
     }
     if n > 0 {
-        batch(at, &mut list[..n]);
+        // SAFETY: as above.
+        batch(at, unsafe { written(&mut list, n) });
     }
+}
+
+/// The first `n` entries of `list`.
+///
+/// # Safety
+///
+/// They must have been initialised.
+unsafe fn written(list: &mut [MaybeUninit<u16>], n: usize) -> &mut [u16] {
+    // SAFETY: the caller guarantees list[..n] is initialised, and
+    // `MaybeUninit<u16>` has the layout of `u16`.
+    unsafe { std::slice::from_raw_parts_mut(list[..n].as_mut_ptr().cast(), n) }
 }
 
 /// Writes `offset + i` for each set bit `i` of `mask`, in increasing order,
