@@ -48,11 +48,9 @@ const BATCH_BLOCKS: usize = 256;
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
 pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usize, &mut [u16])) {
     // SAFETY: each load reads 64 bytes inside a 256-byte array.
-    let t: [[[__m512i; 4]; 2]; OFFSETS] = std::array::from_fn(|k| {
-        std::array::from_fn(|g| {
-            std::array::from_fn(|q| unsafe {
-                _mm512_loadu_si512(tables.halves[k][g].as_ptr().add(q * 64).cast())
-            })
+    let t: [[__m512i; 4]; OFFSETS] = std::array::from_fn(|k| {
+        std::array::from_fn(|q| unsafe {
+            _mm512_loadu_si512(tables.masks[k].as_ptr().add(q * 64).cast())
         })
     });
     // Not zeroed: that would cost more than a small file's scan. Only the
@@ -150,28 +148,25 @@ unsafe fn append(mask: u64, offset: u16, out: *mut u16) -> usize {
 /// features `candidates` enables.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
-unsafe fn block(t: &[[[__m512i; 4]; 2]; OFFSETS], p: *const u8) -> u64 {
+unsafe fn block(t: &[[__m512i; 4]; OFFSETS], p: *const u8) -> u64 {
     let first = _mm512_set1_epi64(FIRST);
     let second = _mm512_set1_epi64(SECOND);
     // SAFETY: the caller guarantees p + j .. p + j + 64 is readable for
     // every j <= LOOKAHEAD.
     let x: [__m512i; OFFSETS + 1] =
         std::array::from_fn(|j| unsafe { _mm512_loadu_si512(p.add(j).cast()) });
-    let mut acc = [_mm512_set1_epi8(-1); 2];
+    let mut acc = _mm512_set1_epi8(-1);
     for k in 0..OFFSETS {
         let h = _mm512_xor_si512(
             _mm512_gf2p8affine_epi64_epi8::<FIRST_CONSTANT>(x[k], first),
             _mm512_gf2p8affine_epi64_epi8::<SECOND_CONSTANT>(x[k + 1], second),
         );
         let upper = _mm512_movepi8_mask(h);
-        for g in 0..2 {
-            let low = _mm512_permutex2var_epi8(t[k][g][0], h, t[k][g][1]);
-            let high = _mm512_permutex2var_epi8(t[k][g][2], h, t[k][g][3]);
-            acc[g] = _mm512_and_si512(acc[g], _mm512_mask_blend_epi8(upper, low, high));
-        }
+        let low = _mm512_permutex2var_epi8(t[k][0], h, t[k][1]);
+        let high = _mm512_permutex2var_epi8(t[k][2], h, t[k][3]);
+        acc = _mm512_and_si512(acc, _mm512_mask_blend_epi8(upper, low, high));
     }
-    let any = _mm512_or_si512(acc[0], acc[1]);
-    _mm512_test_epi8_mask(any, any)
+    _mm512_test_epi8_mask(acc, acc)
 }
 
 #[cfg(test)]
