@@ -140,6 +140,74 @@ unsafe fn append(mask: u64, offset: u16, out: *mut u16) -> usize {
     count + second.count_ones() as usize
 }
 
+/// Keeps, in order at the front of `offsets`, the candidates at which a
+/// keyword may start by the bitmaps of first pairs and of first-quad hashes
+/// (as [`Prefilter::may_start`](super::Prefilter::may_start) decides), 16 at
+/// a time. Returns how many it kept and how many it read: it stops at the
+/// last whole group of 16 whose positions all have four bytes left in `hay`,
+/// and the caller finishes the rest.
+///
+/// # Safety
+///
+/// Every offset must be less than `hay.len()`, and the CPU must have the
+/// features `candidates` enables.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
+pub unsafe fn keep_possible_starts(
+    hay: &[u8],
+    offsets: &mut [u16],
+    short_pairs: &[u64; 1024],
+    quads: &[u64; 1024],
+) -> (usize, usize) {
+    let (mut kept, mut done) = (0, 0);
+    let fold = _mm512_set1_epi32(0x2020_2020);
+    let multiplier = _mm512_set1_epi32(super::QUAD_MULTIPLIER as i32);
+    let (upper_a, letters, case) = (
+        _mm512_set1_epi8(b'A' as i8),
+        _mm512_set1_epi8(26),
+        _mm512_set1_epi8(0x20),
+    );
+    let (low_byte, low_bits, one) = (
+        _mm512_set1_epi32(0xff),
+        _mm512_set1_epi32(31),
+        _mm512_set1_epi32(1),
+    );
+    while done + 16 <= offsets.len() && offsets[done + 15] as usize + 4 <= hay.len() {
+        // SAFETY: offsets[done..done + 16] is in bounds; every gathered quad
+        // lies in `hay`, since offsets increase and the last one has four
+        // bytes left; bitmap words are indexed by 16-bit values over 32,
+        // inside the 2048 words of each bitmap; the store of 16 offsets at
+        // `kept <= done` ends within what this group read.
+        unsafe {
+            let at = _mm512_cvtepu16_epi32(_mm256_loadu_si256(offsets.as_ptr().add(done).cast()));
+            let quad = _mm512_i32gather_epi32::<1>(at, hay.as_ptr().cast());
+            let q = _mm512_srli_epi32::<16>(_mm512_mullo_epi32(
+                _mm512_or_si512(quad, fold),
+                multiplier,
+            ));
+            let quad_word =
+                _mm512_i32gather_epi32::<4>(_mm512_srli_epi32::<5>(q), quads.as_ptr().cast());
+            let upper = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(quad, upper_a), letters);
+            let lower = _mm512_mask_add_epi8(quad, upper, quad, case);
+            let p = _mm512_or_si512(
+                _mm512_slli_epi32::<8>(_mm512_and_si512(lower, low_byte)),
+                _mm512_and_si512(_mm512_srli_epi32::<8>(lower), low_byte),
+            );
+            let pair_word =
+                _mm512_i32gather_epi32::<4>(_mm512_srli_epi32::<5>(p), short_pairs.as_ptr().cast());
+            let bits = _mm512_or_si512(
+                _mm512_srlv_epi32(quad_word, _mm512_and_si512(q, low_bits)),
+                _mm512_srlv_epi32(pair_word, _mm512_and_si512(p, low_bits)),
+            );
+            let keep = _mm512_test_epi32_mask(bits, one);
+            let packed = _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(keep, at));
+            _mm256_storeu_si256(offsets.as_mut_ptr().add(kept).cast(), packed);
+            kept += keep.count_ones() as usize;
+        }
+        done += 16;
+    }
+    (kept, done)
+}
+
 /// The candidate bits of the 64 positions starting at `p`.
 ///
 /// # Safety

@@ -186,8 +186,16 @@ impl Prefilter {
                 let mut batch = |base: usize, offsets: &mut [u16]| {
                     // Most candidates fail the bitmaps; dropping them
                     // without a branch each leaves few for the exact test.
-                    let mut kept = 0;
-                    for i in 0..offsets.len() {
+                    // SAFETY: as for `candidates` below.
+                    let (mut kept, done) = unsafe {
+                        avx512::keep_possible_starts(
+                            &hay[base..],
+                            offsets,
+                            &self.short_pairs,
+                            &self.quads,
+                        )
+                    };
+                    for i in done..offsets.len() {
                         let offset = offsets[i];
                         offsets[kept] = offset;
                         kept += self.may_start(hay, base + offset as usize) as usize;
@@ -300,12 +308,15 @@ impl Prefilter {
     }
 }
 
-/// A 16-bit hash of four bytes, folded as [`fold`] does.
+/// A 16-bit hash of four bytes, folded as [`fold`] does: the top half of
+/// their little-endian word, folded, times [`QUAD_MULTIPLIER`].
 #[inline(always)]
 fn quad_hash(quad: &[u8]) -> usize {
     let v = u32::from_le_bytes([quad[0], quad[1], quad[2], quad[3]]) | 0x2020_2020;
-    (v.wrapping_mul(0x9E37_79B1) >> 16) as usize
+    (v.wrapping_mul(QUAD_MULTIPLIER) >> 16) as usize
 }
+
+pub(crate) const QUAD_MULTIPLIER: u32 = 0x9E37_79B1;
 
 /// The first two bytes of `bytes`, lowercased, as a table index.
 #[inline(always)]
