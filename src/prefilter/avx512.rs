@@ -149,8 +149,9 @@ unsafe fn append(mask: u64, offset: u16, out: *mut u16) -> usize {
 ///
 /// # Safety
 ///
-/// Every offset must be less than `hay.len()`, and the CPU must have the
-/// features `candidates` enables.
+/// `offsets` must increase and each be less than `hay.len()` (as
+/// [`candidates`] hands them over), and the CPU must have the features
+/// `candidates` enables.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
 pub unsafe fn keep_possible_starts(
     hay: &[u8],

@@ -186,7 +186,8 @@ impl Prefilter {
                 let mut batch = |base: usize, offsets: &mut [u16]| {
                     // Most candidates fail the bitmaps; dropping them
                     // without a branch each leaves few for the exact test.
-                    // SAFETY: as for `candidates` below.
+                    // SAFETY: the kernel's offsets increase and point into
+                    // `hay[base..]`, and `detect` checked the CPU features.
                     let (mut kept, done) = unsafe {
                         avx512::keep_possible_starts(
                             &hay[base..],
