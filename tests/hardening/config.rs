@@ -1,0 +1,4 @@
+//! Hardening regressions: config.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! Hardening regressions: fs.
+
+#[allow(unused_imports)]
+use crate::common::*;

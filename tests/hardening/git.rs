@@ -1,0 +1,4 @@
+//! Hardening regressions: git.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! Hardening regressions: matcher.
+
+#[allow(unused_imports)]
+use crate::common::*;

@@ -1,0 +1,4 @@
+//! Hardening regressions: report.
+
+#[allow(unused_imports)]
+use crate::common::*;

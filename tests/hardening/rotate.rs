@@ -1,0 +1,4 @@
+//! Hardening regressions: rotate.
+
+#[allow(unused_imports)]
+use crate::common::*;
