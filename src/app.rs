@@ -44,6 +44,17 @@ impl Outcome {
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     let Cli { command, common } = cli;
+    // A report never replaces a file that is not one (a baseline's target is
+    // checked by the baseline reader instead).
+    if !matches!(command, Some(Command::Baseline { .. })) {
+        for path in common
+            .output
+            .iter()
+            .chain(common.also_write.iter().map(|e| &e.path))
+        {
+            report::target::ensure_overwritable(path)?;
+        }
+    }
     match command.unwrap_or(Command::Dir { paths: Vec::new() }) {
         Command::Dir { paths } => scan_dir(&common, paths),
         Command::Stdin { path_hint } => scan_stdin(&common, path_hint.as_deref()),
@@ -240,8 +251,17 @@ fn write_baseline(
         Some(h) => {
             let root = repo_root(paths.first().map(PathBuf::as_path))?;
             let setup = setup(common, &root, false)?;
-            let result = run_history(common, &setup, &root, revisions(h, None)?, h.since)?;
-            (root, setup, result, true)
+            let (result, stats) = run_history(common, &setup, &root, revisions(h, None)?, h.since)?;
+            let gap = history_gap(
+                common,
+                stats.unreadable,
+                stats.promisor.as_deref(),
+                h.skip_missing,
+            );
+            if let Some(message) = &gap {
+                eprintln!("{message}");
+            }
+            (root, setup, result, gap.is_none())
         }
         None => {
             let root = scan_root(&paths);
@@ -306,7 +326,7 @@ fn run_history(
     root: &Path,
     revisions: Revisions,
     since: Option<i64>,
-) -> Result<ScanResult> {
+) -> Result<(ScanResult, git::HistoryStats)> {
     let opts = HistoryOptions {
         revisions,
         since,
@@ -333,7 +353,44 @@ fn run_history(
             );
         }
     }
-    Ok(setup.scanner.finish(started.elapsed()))
+    Ok((setup.scanner.finish(started.elapsed()), stats))
+}
+
+/// What to tell the user when objects of the history could not be read and
+/// they did not accept that with `--skip-missing`: such a scan did not see
+/// everything, so it must not end as if it had (the caller exits 2).
+fn history_gap(
+    common: &Common,
+    unreadable: usize,
+    promisor: Option<&str>,
+    skip_missing: bool,
+) -> Option<String> {
+    if unreadable == 0 {
+        return None;
+    }
+    let objects = if unreadable == 1 {
+        "1 object".to_string()
+    } else {
+        format!("{unreadable} objects")
+    };
+    if skip_missing {
+        if !common.quiet {
+            eprintln!("till-scan: note: {objects} could not be read and were skipped (--skip-missing); the warnings above name them");
+        }
+        return None;
+    }
+    let mut message = format!(
+        "till-scan: error: {objects} of the history could not be read (the warnings above name them): this scan is incomplete"
+    );
+    match promisor {
+        Some(remote) => message.push_str(&format!(
+            ".\n  This is a partial clone: remote `{remote}` has the missing objects. Fetch them with\n    git fetch --refetch --no-filter {remote}\n  (in GitHub Actions: actions/checkout with fetch-depth: 0 and no filter), then scan again;\n  or pass --skip-missing to scan only what is here."
+        )),
+        None => message.push_str(
+            ".\n  The repository is damaged (`git fsck` lists what is broken). Pass --skip-missing to scan what can be read.",
+        ),
+    }
+    Some(message)
 }
 
 fn scan_git(
@@ -382,8 +439,17 @@ fn scan_git(
     } else {
         revisions(history, None)?
     };
-    let result = run_history(common, &setup, &root, revisions, history.since)?;
-    let outcome = finish(common, &setup, &result, true)?;
+    let (result, stats) = run_history(common, &setup, &root, revisions, history.since)?;
+    let gap = history_gap(
+        common,
+        stats.unreadable,
+        stats.promisor.as_deref(),
+        history.skip_missing,
+    );
+    let outcome = finish(common, &setup, &result, gap.is_none())?;
+    if let Some(message) = gap {
+        eprintln!("{message}");
+    }
     exit_without_freeing(setup);
     if pre_push && outcome == Outcome::Findings && !common.quiet {
         eprintln!("{}", ways_out("push"));
@@ -411,9 +477,13 @@ fn scan_staged(common: &Common, repo: Option<PathBuf>) -> Result<Outcome> {
             .history_excludes(&root, !common.no_ignore)?
             .as_ref(),
     );
-    git::scan_staged_changes(&setup.scanner, &staged, setup.max_file_size)?;
+    let unreadable = git::scan_staged_changes(&setup.scanner, &staged, setup.max_file_size)?;
     let result = setup.scanner.finish(started.elapsed());
-    let outcome = finish(common, &setup, &result, true)?;
+    let gap = history_gap(common, unreadable, None, false);
+    let outcome = finish(common, &setup, &result, gap.is_none())?;
+    if let Some(message) = gap {
+        eprintln!("{message}");
+    }
     if outcome == Outcome::Findings && !common.quiet {
         eprintln!("{}", ways_out("commit"));
     }
@@ -660,6 +730,14 @@ fn use_color(common: &Common, format: Format) -> bool {
 /// Writes the report and notes, and decides the outcome.
 /// `complete` is false when a path the user named could not be scanned.
 fn finish(common: &Common, setup: &Setup, result: &ScanResult, complete: bool) -> Result<Outcome> {
+    // A secret detected anywhere is masked everywhere else the report
+    // repeats it (commit messages, author names, paths), unless asked not to.
+    let masked = if common.no_redact {
+        None
+    } else {
+        crate::redact::masked(result)
+    };
+    let result = masked.as_ref().unwrap_or(result);
     let ctx = ReportContext {
         result,
         rules: &setup.rules,

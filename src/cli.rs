@@ -142,6 +142,11 @@ pub struct HistoryArgs {
     /// Only commits at or after DATE (YYYY-MM-DD, RFC 3339, or Unix seconds).
     #[arg(long, value_name = "DATE", value_parser = crate::time::parse_since)]
     pub since: Option<i64>,
+    /// Scan what can be read and exit 0/1 even when objects of the history
+    /// are missing or corrupt (a partial clone, a damaged pack); without it,
+    /// such a scan ends with exit 2, since it could not see everything.
+    #[arg(long)]
+    pub skip_missing: bool,
 }
 
 #[derive(Debug, Subcommand)]

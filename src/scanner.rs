@@ -111,6 +111,12 @@ impl Scanner {
         self.tally
             .bytes
             .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.find_metadata(worker, data)
+    }
+
+    /// Like [`Scanner::find`] for text that is not a file (a commit's
+    /// author and message): not counted among the files scanned.
+    pub fn find_metadata(&self, worker: &mut Worker, data: &[u8]) -> Vec<BlobHit> {
         worker.matches.clear();
         self.matcher
             .scan(data, &mut worker.scratch, &mut worker.matches);

@@ -882,7 +882,7 @@ fn shallow_clone_scans_what_it_has_with_a_note() {
 }
 
 #[test]
-fn missing_blob_is_a_warning_and_the_scan_continues() {
+fn missing_blob_is_a_warning_the_scan_continues_and_exits_2() {
     let p = Project::new();
     init(&p, "repo");
     put(&p, "repo", "lost.env", &format!("KEY={K1}\n"));
@@ -894,8 +894,16 @@ fn missing_blob_is_a_warning_and_the_scan_continues() {
     assert!(object.is_file(), "not a loose object: {}", object.display());
     std::fs::remove_file(&object).unwrap();
 
-    let (r, json, findings) = scan_json(&p, &["git", "repo"]);
+    // The scan goes on, but could not see everything: exit 2 (issue 11),
+    // unless the user accepts what is missing.
+    let (r, _, findings) = scan_json(&p, &["git", "repo", "--skip-missing"]);
     assert_eq!(r.code, 1, "{r}");
+    assert_eq!(secrets(&findings), set(&[K2]), "{r}");
+    let r = till(&p, &["git", "repo", "--format", "json", "--no-redact"]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("incomplete"), "{r}");
+    let json = r.json();
+    let findings = json["findings"].as_array().unwrap().clone();
     assert_eq!(secrets(&findings), set(&[K2]), "{r}");
     assert_eq!(findings[0]["path"], "kept.env");
     assert!(r.stderr.contains("warning"), "{r}");

@@ -8,11 +8,22 @@ use std::io::{self, Write};
 use super::ReportContext;
 use crate::finding::Occurrence;
 
-/// Escapes a workflow command's message (the part after `::`).
+/// Escapes a workflow command's message (the part after `::`). Line breaks
+/// are encoded as GitHub expects; every other control character (an escape
+/// sequence in a commit message or a file name would otherwise reach the
+/// job log, which interprets it) is shown as a `\u{..}` escape.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a workflow command property value (`file=`, `title=`, ...).
@@ -89,6 +100,17 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
 mod tests {
     use super::super::json::sample::{self, ACME_SECRET, OTHER_SECRET};
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_log() {
+        let hostile = "evil\x1b]8;;https://x\x07link\x1b[2J\r\n::error::forged\u{9b}31m";
+        for escaped in [escape_data(hostile), escape_property(hostile)] {
+            assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
+            // A forged workflow command cannot start a line of its own.
+            assert!(!escaped.contains('\n'));
+        }
+        assert_eq!(escape_data("a\x1bb"), "a\\u{1b}b");
+    }
 
     #[test]
     fn one_error_command_per_occurrence() {

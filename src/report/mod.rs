@@ -13,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod target;
 
 /// Everything a report needs besides the writer.
 pub struct ReportContext<'a> {

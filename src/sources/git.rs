@@ -13,12 +13,12 @@
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use git2::{Delta, DiffOptions, FileMode, Oid, Repository, RepositoryOpenFlags, Sort};
+use git2::{Delta, DiffOptions, FileMode, ObjectType, Oid, Repository, RepositoryOpenFlags, Sort};
 
 use super::tree::ChangedPath;
 use crate::finding::CommitInfo;
@@ -75,11 +75,51 @@ pub struct HistoryStats {
     pub commits: usize,
     pub blobs: usize,
     pub shallow: bool,
+    /// Objects (commits, trees, blobs, ref targets) that could not be read:
+    /// missing or corrupt. Each was reported as an error; a scan with any is
+    /// incomplete.
+    pub unreadable: usize,
+    /// `Some(remote)` when the repository is a partial clone whose missing
+    /// objects that remote could supply (`remote.<name>.promisor`).
+    pub promisor: Option<String>,
     /// Wall time of the walk, the diffs and the blob scans (they overlap).
     pub elapsed: Duration,
 }
 
 const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
+
+/// The path reports give a secret found in a commit's own text (author,
+/// committer, message): its lines are those of `git cat-file commit <sha>`.
+pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
+
+/// The remote a partial clone fetches missing objects from, if any.
+fn promisor_remote(repo: &Repository) -> Option<String> {
+    let config = repo.config().ok()?;
+    let mut entries = config.entries(None).ok()?;
+    let mut promisor = None;
+    while let Some(Ok(entry)) = entries.next() {
+        let (Some(name), Some(value)) = (entry.name(), entry.value()) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("extensions.partialclone") {
+            return Some(value.to_string());
+        }
+        let remote = name
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("remote."))
+            .and_then(|_| name.get(7..name.len().checked_sub(9)?))
+            .filter(|_| {
+                name.get(name.len() - 9..)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(".promisor"))
+            });
+        if let Some(remote) = remote {
+            if value.eq_ignore_ascii_case("true") && promisor.is_none() {
+                promisor = Some(remote.to_string());
+            }
+        }
+    }
+    promisor
+}
 
 /// Opens the repository containing `path` (it may be a subdirectory).
 pub fn open(path: &Path) -> Result<Repository> {
@@ -160,41 +200,63 @@ fn commit_changes(
     commit: &git2::Commit<'_>,
     index: u32,
     out: &mut Vec<Change>,
+    damage: &Damage<'_>,
 ) -> Result<()> {
     let odb = repo.odb()?;
     let tree = commit.tree_id();
+    // A parent that cannot be read (reported here) is left out: the commit
+    // is compared with the others, or with nothing, so what it holds is
+    // still scanned rather than lost with the parent.
     let parents: Vec<Oid> = commit
         .parent_ids()
-        .map(|p| repo.find_commit(p).map(|c| c.tree_id()))
-        .collect::<std::result::Result<_, _>>()?;
+        .filter_map(|p| match repo.find_commit(p) {
+            Ok(c) => Some(c.tree_id()),
+            Err(e) => {
+                damage.report(
+                    format!("commit {p}"),
+                    format!("cannot read (parent of {}): {}", commit.id(), e.message()),
+                );
+                None
+            }
+        })
+        .collect();
+    // Likewise a parent whose tree cannot be read: compare with nothing.
+    let compare = |parent: Oid| {
+        super::tree::changes(&odb, Some(parent), tree).map_err(|e| {
+            damage.report(
+                format!("tree {parent}"),
+                format!("cannot compare {} with its parent: {e}", commit.id()),
+            )
+        })
+    };
     if parents.len() <= 1 {
-        let (changed, deleted) = super::tree::changes(&odb, parents.first().copied(), tree)?;
-        for (path, new, old) in changed {
-            let old = match old {
-                Some(o) => vec![o],
-                None => deleted.clone(),
-            };
-            out.push(Change {
-                commit: Some(index),
-                path,
-                new,
-                old,
-            });
-        }
+        let found = match parents.first().map(|p| compare(*p)) {
+            Some(Ok(found)) => found,
+            None | Some(Err(())) => return commit_as_root(&odb, tree, index, out),
+        };
+        push_changes(found, index, out);
         return Ok(());
     }
     // A merge introduces only what differs from every parent (conflict
     // resolutions, evil merges); the rest came with the merged commits.
     let mut per_path: HashMap<String, (Oid, Vec<Oid>, usize)> = HashMap::new();
+    let mut compared = 0;
     for parent in &parents {
-        for (path, new, old) in super::tree::changes(&odb, Some(*parent), tree)?.0 {
+        let Ok((changed, _)) = compare(*parent) else {
+            continue;
+        };
+        compared += 1;
+        for (path, new, old) in changed {
             let entry = per_path.entry(path).or_insert((new, Vec::new(), 0));
             entry.1.extend(old);
             entry.2 += 1;
         }
     }
+    if compared == 0 {
+        return commit_as_root(&odb, tree, index, out);
+    }
     for (path, (new, old, seen)) in per_path {
-        if seen == parents.len() {
+        if seen == compared {
             out.push(Change {
                 commit: Some(index),
                 path,
@@ -206,21 +268,152 @@ fn commit_changes(
     Ok(())
 }
 
+/// A ref whose target, after peeling annotated tags, is a blob or a tree
+/// rather than a commit (`git tag v1 <blob>`): its content is scanned too.
+struct TaggedObject {
+    name: String,
+    id: Oid,
+    kind: ObjectType,
+}
+
+/// What resolving the refs of an all-refs scan found besides commits.
+#[derive(Default)]
+struct RefTargets {
+    /// Blobs and trees that refs point at directly.
+    objects: Vec<TaggedObject>,
+    /// Annotated tag objects met on the way (their messages are scanned).
+    tags: Vec<(String, Oid)>,
+    /// The commits pushed onto the walk and hidden from it, kept to walk
+    /// again around unreadable commits should libgit2's walk fail.
+    tips: Vec<Oid>,
+    hidden: Vec<Oid>,
+}
+
+/// Follows `oid` (the target of ref `name`) through annotated tags and
+/// pushes the commit it ends at onto `walk`; records blobs, trees and tag
+/// objects in `targets`. A target that cannot be read is reported.
+fn follow_ref(
+    repo: &Repository,
+    walk: &mut git2::Revwalk<'_>,
+    name: &str,
+    mut oid: Oid,
+    targets: &mut RefTargets,
+    damage: &Damage<'_>,
+) {
+    // Tags cannot form a cycle (they are addressed by hash); the bound is
+    // only there so a corrupt store cannot keep this loop going.
+    for _ in 0..64 {
+        let kind = match repo.odb().and_then(|odb| odb.read_header(oid)) {
+            Ok((_, kind)) => kind,
+            Err(e) => {
+                return damage.report(
+                    format!("ref {name}"),
+                    format!("points at {oid}, which cannot be read: {}", e.message()),
+                )
+            }
+        };
+        match kind {
+            ObjectType::Commit => {
+                targets.tips.push(oid);
+                if let Err(e) = walk.push(oid) {
+                    damage.report(
+                        format!("ref {name}"),
+                        format!("cannot read commit {oid}: {}", e.message()),
+                    );
+                }
+                return;
+            }
+            ObjectType::Tag => match repo.find_tag(oid) {
+                Ok(tag) => {
+                    targets.tags.push((name.to_string(), oid));
+                    oid = tag.target_id();
+                }
+                Err(e) => {
+                    return damage.report(
+                        format!("ref {name}"),
+                        format!("cannot read tag {oid}: {}", e.message()),
+                    )
+                }
+            },
+            ObjectType::Blob | ObjectType::Tree => {
+                return targets.objects.push(TaggedObject {
+                    name: name.to_string(),
+                    id: oid,
+                    kind,
+                })
+            }
+            _ => return,
+        }
+    }
+}
+
+/// The changes of a commit compared with nothing: every blob it has.
+fn commit_as_root(odb: &git2::Odb<'_>, tree: Oid, index: u32, out: &mut Vec<Change>) -> Result<()> {
+    push_changes(super::tree::changes(odb, None, tree)?, index, out);
+    Ok(())
+}
+
+/// Records a one-parent diff's changes; an added path's old blobs are the
+/// ones deleted in the same diff (renames do not re-report a secret).
+fn push_changes(
+    (changed, deleted): (Vec<ChangedPath>, Vec<Oid>),
+    index: u32,
+    out: &mut Vec<Change>,
+) {
+    for (path, new, old) in changed {
+        let old = match old {
+            Some(o) => vec![o],
+            None => deleted.clone(),
+        };
+        out.push(Change {
+            commit: Some(index),
+            path,
+            new,
+            old,
+        });
+    }
+}
+
 fn push_revisions(
     repo: &Repository,
     walk: &mut git2::Revwalk<'_>,
     revisions: &Revisions,
-) -> Result<()> {
+    damage: &Damage<'_>,
+) -> Result<RefTargets> {
+    let mut targets = RefTargets::default();
     match revisions {
         Revisions::AllRefs => {
             for reference in repo.references()? {
-                let Ok(reference) = reference else { continue };
-                if let Ok(commit) = reference.peel_to_commit() {
-                    walk.push(commit.id())?;
+                let reference = match reference {
+                    Ok(r) => r,
+                    Err(e) => {
+                        damage.report("refs".into(), format!("cannot read a ref: {}", e.message()));
+                        continue;
+                    }
+                };
+                let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+                match reference.resolve().map(|r| r.target()) {
+                    Ok(Some(oid)) => follow_ref(repo, walk, &name, oid, &mut targets, damage),
+                    Ok(None) => {}
+                    Err(e) => damage.report(
+                        format!("ref {name}"),
+                        format!("cannot be resolved: {}", e.message()),
+                    ),
                 }
             }
-            if let Ok(commit) = repo.head().and_then(|h| h.peel_to_commit()) {
-                walk.push(commit.id())?;
+            match repo.head() {
+                Ok(head) => {
+                    if let Some(oid) = head.target() {
+                        follow_ref(repo, walk, "HEAD", oid, &mut targets, damage);
+                    }
+                }
+                Err(e)
+                    if e.code() == git2::ErrorCode::UnbornBranch
+                        || e.code() == git2::ErrorCode::NotFound => {}
+                Err(e) => damage.report(
+                    "HEAD".into(),
+                    format!("cannot be resolved: {}", e.message()),
+                ),
             }
         }
         Revisions::Branch(name) => {
@@ -228,6 +421,7 @@ fn push_revisions(
                 .revparse_single(name)
                 .and_then(|o| o.peel_to_commit())
                 .map_err(|e| anyhow::anyhow!("no branch or revision `{name}`: {}", e.message()))?;
+            targets.tips.push(commit.id());
             walk.push(commit.id())?;
         }
         Revisions::Range(range) => {
@@ -256,8 +450,11 @@ fn push_revisions(
                     rev
                 }
             }
-            walk.push(resolve(side(head))?)?;
-            walk.hide(resolve(side(base))?)?;
+            let (head, base) = (resolve(side(head))?, resolve(side(base))?);
+            targets.tips.push(head);
+            targets.hidden.push(base);
+            walk.push(head)?;
+            walk.hide(base)?;
         }
         Revisions::Push(updates) => {
             for (local, remote) in updates {
@@ -266,20 +463,62 @@ fn push_revisions(
                 }
                 let local_id =
                     Oid::from_str(local).with_context(|| format!("bad sha `{local}` from git"))?;
+                targets.tips.push(local_id);
                 walk.push(local_id)?;
                 let known_remote = (remote != ZERO_SHA)
                     .then(|| Oid::from_str(remote).ok())
                     .flatten()
                     .filter(|id| repo.find_commit(*id).is_ok());
                 match known_remote {
-                    Some(id) => walk.hide(id)?,
+                    Some(id) => {
+                        targets.hidden.push(id);
+                        walk.hide(id)?
+                    }
                     // A new branch: what no remote-tracking branch has yet.
-                    None => walk.hide_glob("refs/remotes/*")?,
+                    None => {
+                        for r in repo.references_glob("refs/remotes/*")?.flatten() {
+                            if let Ok(c) = r.peel_to_commit() {
+                                targets.hidden.push(c.id());
+                            }
+                        }
+                        walk.hide_glob("refs/remotes/*")?
+                    }
                 }
             }
         }
     }
-    Ok(())
+    Ok(targets)
+}
+
+/// Counts and reports the objects a scan could not read: the scan goes on,
+/// but its result is incomplete and the command says so in its exit code.
+struct Damage<'a> {
+    scanner: &'a Scanner,
+    count: AtomicUsize,
+    /// What has been reported, so an object met twice is counted once.
+    reported: Mutex<HashSet<String>>,
+}
+
+impl<'a> Damage<'a> {
+    fn new(scanner: &'a Scanner) -> Damage<'a> {
+        Damage {
+            scanner,
+            count: AtomicUsize::new(0),
+            reported: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn report(&self, what: String, message: String) {
+        if !lock(&self.reported).insert(what.clone()) {
+            return;
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.scanner.error(what, message);
+    }
+
+    fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
 }
 
 fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
@@ -296,26 +535,123 @@ fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
+/// The commits reachable from `tips` and not from `hidden`, parents first
+/// where it can tell, found without libgit2's walk: every commit that cannot
+/// be read is reported and stepped over (its parents are unknown, so what
+/// only it leads to is not scanned; the report says the scan is incomplete).
+fn walk_around_damage(
+    repo: &Repository,
+    tips: &[Oid],
+    hidden: &[Oid],
+    damage: &Damage<'_>,
+) -> Vec<Oid> {
+    let reachable = |starts: &[Oid], stop: &HashSet<Oid>, report: bool| -> Vec<Oid> {
+        let mut seen: HashSet<Oid> = HashSet::new();
+        let mut order = Vec::new();
+        let mut stack: Vec<Oid> = starts.to_vec();
+        while let Some(oid) = stack.pop() {
+            if stop.contains(&oid) || !seen.insert(oid) {
+                continue;
+            }
+            match repo.find_commit(oid) {
+                Ok(commit) => {
+                    order.push(oid);
+                    stack.extend(commit.parent_ids());
+                }
+                Err(e) if report => damage.report(
+                    format!("commit {oid}"),
+                    format!("cannot read: {}", e.message()),
+                ),
+                Err(_) => {}
+            }
+        }
+        order
+    };
+    let hidden: HashSet<Oid> = reachable(hidden, &HashSet::new(), false)
+        .into_iter()
+        .collect();
+    let mut order = reachable(tips, &hidden, true);
+    order.reverse();
+    order
+}
+
+/// The text of a commit object as `git cat-file commit` prints it: the
+/// headers (tree, parents, author, committer, ...), a blank line, the
+/// message. Secrets in it are findings like any other.
+fn commit_text(commit: &git2::Commit<'_>) -> Vec<u8> {
+    let header = commit.raw_header_bytes();
+    let message = commit.message_raw_bytes();
+    let mut text = Vec::with_capacity(header.len() + message.len() + 2);
+    text.extend_from_slice(header);
+    if !header.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    text.push(b'\n');
+    text.extend_from_slice(message);
+    text
+}
+
+/// The blobs of a tree a ref points at, as changes with no commit, under
+/// `ref:path` labels.
+fn tagged_tree_changes(
+    repo: &Repository,
+    name: &str,
+    tree: Oid,
+    damage: &Damage<'_>,
+    out: &mut Vec<Change>,
+) {
+    let tree = match repo.find_tree(tree) {
+        Ok(t) => t,
+        Err(e) => {
+            return damage.report(
+                format!("ref {name}"),
+                format!("cannot read tree {tree}: {}", e.message()),
+            )
+        }
+    };
+    let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob)
+            && matches!(entry.filemode(), 0o100644 | 0o100755 | 0o100664)
+        {
+            let file = String::from_utf8_lossy(entry.name_bytes());
+            out.push(Change {
+                commit: None,
+                path: format!("{name}:{dir}{file}"),
+                new: entry.id(),
+                old: Vec::new(),
+            });
+        }
+        git2::TreeWalkResult::Ok
+    });
+    if let Err(e) = walked {
+        damage.report(
+            format!("ref {name}"),
+            format!("cannot read tree {}: {}", tree.id(), e.message()),
+        );
+    }
+}
+
 /// Scans the history of the repository at `path`.
 pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Result<HistoryStats> {
     let repo = open(path)?;
+    let damage = Damage::new(scanner);
     let mut stats = HistoryStats {
         shallow: repo.is_shallow(),
+        promisor: promisor_remote(&repo),
         ..HistoryStats::default()
     };
     let started = Instant::now();
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    push_revisions(&repo, &mut walk, &opts.revisions)?;
+    let targets = push_revisions(&repo, &mut walk, &opts.revisions, &damage)?;
     let mut oids = Vec::new();
     for oid in walk {
         match oid {
             Ok(oid) => oids.push(oid),
-            Err(e) => {
-                scanner.error(
-                    String::new(),
-                    format!("cannot walk history: {}", e.message()),
-                );
+            Err(_) => {
+                // libgit2's walk stops at the first commit it cannot read:
+                // walk again by hand, reporting and stepping over each one.
+                oids = walk_around_damage(&repo, &targets.tips, &targets.hidden, &damage);
                 break;
             }
         }
@@ -332,13 +668,16 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let mut commits: Vec<CommitInfo> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
     let mut seen: HashSet<Oid> = HashSet::new();
+    // Secrets in commit objects' own text (author, message), by commit index.
+    let mut message_hits: Vec<(u32, Vec<BlobHit>)> = Vec::new();
+    let mut tag_hits: Vec<(String, Vec<BlobHit>)> = Vec::new();
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..opts.threads.max(1) {
             scope.spawn(|| {
                 let repo = match Repository::open(&git_dir) {
                     Ok(r) => r,
                     Err(e) => {
-                        return scanner.error(
+                        return damage.report(
                             git_dir.display().to_string(),
                             format!("cannot open: {}", e.message()),
                         )
@@ -353,6 +692,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                         if let Some(hits) = scan_blob(
                             &repo,
                             scanner,
+                            &damage,
                             &mut worker,
                             oid,
                             &|| label.clone(),
@@ -366,11 +706,58 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
             });
         }
         let mut batch = Vec::new();
+        let mut queue = |change: &Change, batch: &mut Vec<(Oid, String)>, short: &str| {
+            for blob in std::iter::once(&change.new).chain(&change.old) {
+                if seen.insert(*blob) {
+                    let label = if short.is_empty() {
+                        change.path.clone()
+                    } else {
+                        format!("{} (blob {blob} in commit {short})", change.path)
+                    };
+                    batch.push((*blob, label));
+                }
+            }
+        };
+        // Blobs and trees that refs point at directly.
+        for tagged in &targets.objects {
+            let first = changes.len();
+            if tagged.kind == ObjectType::Tree {
+                tagged_tree_changes(&repo, &tagged.name, tagged.id, &damage, &mut changes);
+            } else {
+                changes.push(Change {
+                    commit: None,
+                    path: tagged.name.clone(),
+                    new: tagged.id,
+                    old: Vec::new(),
+                });
+            }
+            drop_excluded(&mut changes, first, opts.exclude.as_ref());
+            for change in &changes[first..] {
+                queue(change, &mut batch, "");
+            }
+        }
+        let mut meta_worker = Worker::default();
+        for (name, oid) in &targets.tags {
+            let odb = repo.odb()?;
+            let read = odb.read(*oid);
+            match read {
+                Ok(tag) => {
+                    let hits = scanner.find_metadata(&mut meta_worker, tag.data());
+                    if !hits.is_empty() {
+                        tag_hits.push((format!("{name} (tag message)"), hits));
+                    }
+                }
+                Err(e) => damage.report(
+                    format!("ref {name}"),
+                    format!("cannot read tag {oid}: {}", e.message()),
+                ),
+            };
+        }
         for oid in &oids {
             let commit = match repo.find_commit(*oid) {
                 Ok(c) => c,
                 Err(e) => {
-                    scanner.error(
+                    damage.report(
                         format!("commit {oid}"),
                         format!("cannot read: {}", e.message()),
                     );
@@ -385,27 +772,24 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
             }
             let index = commits.len() as u32;
             let first = changes.len();
-            if let Err(e) = commit_changes(&repo, &commit, index, &mut changes) {
-                scanner.error(format!("commit {oid}"), format!("cannot diff: {e}"));
+            if let Err(e) = commit_changes(&repo, &commit, index, &mut changes, &damage) {
+                damage.report(format!("commit {oid}"), format!("cannot diff: {e}"));
                 changes.truncate(first);
                 continue;
             }
             drop_excluded(&mut changes, first, opts.exclude.as_ref());
             let short = &oid.to_string()[..12];
             for change in &changes[first..] {
-                for blob in std::iter::once(&change.new).chain(&change.old) {
-                    if seen.insert(*blob) {
-                        batch.push((
-                            *blob,
-                            format!("{} (blob {blob} in commit {short})", change.path),
-                        ));
-                    }
-                }
+                queue(change, &mut batch, short);
             }
             if batch.len() >= 64 {
                 // A send fails only when every worker is gone (they could not
                 // open the repository): each reported that already.
                 let _ = tx.send(std::mem::take(&mut batch));
+            }
+            let hits = scanner.find_metadata(&mut meta_worker, &commit_text(&commit));
+            if !hits.is_empty() {
+                message_hits.push((index, hits));
             }
             commits.push(commit_info(&commit));
         }
@@ -421,6 +805,13 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         &commits,
         &results.into_inner().unwrap_or_else(|e| e.into_inner()),
     );
+    for (index, hits) in &message_hits {
+        scanner.record(hits, COMMIT_MESSAGE_PATH, Some(&commits[*index as usize]));
+    }
+    for (label, hits) in &tag_hits {
+        scanner.record(hits, label, None);
+    }
+    stats.unreadable = damage.count();
     stats.elapsed = started.elapsed();
     Ok(stats)
 }
@@ -490,11 +881,13 @@ pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
 }
 
 /// Scans the blobs of staged changes and records the secrets they add.
+/// Returns how many blobs could not be read (each reported as an error).
 pub fn scan_staged_changes(
     scanner: &Scanner,
     staged: &StagedChanges,
     max_blob_size: u64,
-) -> Result<()> {
+) -> Result<usize> {
+    let damage = Damage::new(scanner);
     // A commit stages a handful of blobs: scan them here, with the handle
     // that found them, rather than start workers.
     let mut worker = Worker::default();
@@ -510,6 +903,7 @@ pub fn scan_staged_changes(
             if let Some(hits) = scan_blob(
                 &staged.repo,
                 scanner,
+                &damage,
                 &mut worker,
                 *blob,
                 &label,
@@ -521,7 +915,7 @@ pub fn scan_staged_changes(
         }
     }
     attribute(scanner, &staged.changes, &[], &results);
-    Ok(())
+    Ok(damage.count())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -530,9 +924,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Reads one blob and scans it; `None` when it has no secrets or could not
 /// be read (reported as a note or warning named by `label`).
+#[allow(clippy::too_many_arguments)]
 fn scan_blob(
     repo: &Repository,
     scanner: &Scanner,
+    damage: &Damage<'_>,
     worker: &mut Worker,
     oid: Oid,
     label: &dyn Fn() -> String,
@@ -542,7 +938,7 @@ fn scan_blob(
     let size = match repo.odb().and_then(|odb| odb.read_header(oid)) {
         Ok((size, _)) => size as u64,
         Err(e) => {
-            scanner.error(
+            damage.report(
                 label(),
                 format!("missing or corrupt object: {}", e.message()),
             );
@@ -562,7 +958,7 @@ fn scan_blob(
     let blob = match repo.find_blob(oid) {
         Ok(b) => b,
         Err(e) => {
-            scanner.error(
+            damage.report(
                 label(),
                 format!("missing or corrupt object: {}", e.message()),
             );
