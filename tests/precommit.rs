@@ -41,6 +41,7 @@ const HOOK_REPO_FILES: &[&str] = &[
     "README.md",
     "src",
     "rules",
+    "vendor",
 ];
 
 fn manifest_dir() -> PathBuf {
