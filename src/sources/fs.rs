@@ -258,7 +258,7 @@ fn read_limited(file: &std::fs::File, buffer: &mut Vec<u8>, max: u64) -> std::io
         if text == Text::Binary {
             return Ok(Loaded::Binary);
         }
-        file.take(max + 1 - buffer.len() as u64)
+        file.take(max.saturating_add(1) - buffer.len() as u64)
             .read_to_end(buffer)?;
         if buffer.len() as u64 > max {
             return Ok(Loaded::TooLarge(buffer.len() as u64));
@@ -425,4 +425,78 @@ fn scan_entry(
     }
     worker.buffer = data;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(bytes: &[u8]) -> std::fs::File {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        use std::io::Seek;
+        f.rewind().unwrap();
+        f
+    }
+
+    #[test]
+    fn small_text_is_read_whole() {
+        let mut buffer = Vec::new();
+        let loaded = read_limited(&file_with(b"a = 1\n"), &mut buffer, 100).unwrap();
+        assert!(matches!(loaded, Loaded::Text(Text::Bytes)));
+        assert_eq!(buffer, b"a = 1\n");
+    }
+
+    #[test]
+    fn large_binary_and_oversize_files_stop_after_the_first_read() {
+        let mut binary = vec![0u8; 3 * SMALL_FILE as usize];
+        binary[..4].copy_from_slice(b"\x7fELF");
+        let mut buffer = Vec::new();
+        let loaded = read_limited(&file_with(&binary), &mut buffer, u64::MAX).unwrap();
+        assert!(matches!(loaded, Loaded::Binary));
+        assert_eq!(buffer.len() as u64, SMALL_FILE + 1);
+
+        let text = vec![b'x'; 3 * SMALL_FILE as usize];
+        buffer.clear();
+        let loaded = read_limited(&file_with(&text), &mut buffer, SMALL_FILE * 2).unwrap();
+        assert!(matches!(loaded, Loaded::TooLarge(n) if n == text.len() as u64));
+        assert_eq!(buffer.len() as u64, SMALL_FILE + 1);
+
+        // Without a size limit to speak of, the whole text is read.
+        buffer.clear();
+        let loaded = read_limited(&file_with(&text), &mut buffer, u64::MAX).unwrap();
+        assert!(matches!(loaded, Loaded::Text(Text::Bytes)));
+        assert_eq!(buffer.len(), text.len());
+    }
+
+    #[test]
+    fn a_limit_below_the_first_read_is_exact() {
+        let mut buffer = Vec::new();
+        let loaded = read_limited(&file_with(b"0123456789"), &mut buffer, 10).unwrap();
+        assert!(matches!(loaded, Loaded::Text(_)));
+        buffer.clear();
+        let loaded = read_limited(&file_with(b"0123456789"), &mut buffer, 9).unwrap();
+        assert!(matches!(loaded, Loaded::TooLarge(10)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_chains_are_described() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::os::unix::fs::symlink("b", p("a")).unwrap();
+        std::os::unix::fs::symlink("./a", p("b")).unwrap();
+        std::os::unix::fs::symlink("missing", p("c")).unwrap();
+        let err = std::io::Error::other("x");
+        let loop_message = link_problem(&p("a"), &err);
+        let a = p("a").display().to_string();
+        let b = p("b").display().to_string();
+        assert_eq!(
+            loop_message,
+            format!("symbolic link loop: {a} -> {b} -> {a}")
+        );
+        let broken = link_problem(&p("c"), &err);
+        assert!(broken.starts_with("broken symbolic link: "), "{broken}");
+    }
 }
