@@ -176,10 +176,7 @@ fn setup_for(
         Some(n) => n,
         None => config.max_file_size()?.unwrap_or(DEFAULT_MAX_FILE_SIZE),
     };
-    let threads = match common.threads {
-        Some(0) | None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        Some(n) => n,
-    };
+    let threads = thread_count(common);
     let format = common
         .format
         .or(config.file.format)
@@ -194,6 +191,27 @@ fn setup_for(
     })
 }
 
+/// `-j` is capped at this many threads per core: more only adds start-up
+/// time and memory (`-j 8000` took over a minute).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Worker threads: `-j N` (0 or none: one per core), at most
+/// [`MAX_THREADS_PER_CORE`] per core; a note with `-v` when capped.
+fn thread_count(common: &Common) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores * MAX_THREADS_PER_CORE;
+    match common.threads {
+        Some(0) | None => cores,
+        Some(n) if n > cap => {
+            if common.verbose > 0 && !common.quiet {
+                eprintln!("till-scan: note: -j {n} capped at {cap} threads ({MAX_THREADS_PER_CORE} per core, {cores} cores)");
+            }
+            cap
+        }
+        Some(n) => n,
+    }
+}
+
 /// Scans paths; the flag says whether every path given could be scanned.
 fn scan_paths(common: &Common, paths: &[PathBuf], setup: &Setup) -> Result<(ScanResult, bool)> {
     let root = scan_root(paths);
@@ -204,8 +222,8 @@ fn scan_paths(common: &Common, paths: &[PathBuf], setup: &Setup) -> Result<(Scan
         excludes: setup.config.excludes(&root)?,
     };
     let started = Instant::now();
-    let missing = sources::fs::scan(&setup.scanner, paths, &opts);
-    Ok((setup.scanner.finish(started.elapsed()), missing == 0))
+    let failed = sources::fs::scan(&setup.scanner, paths, &opts);
+    Ok((setup.scanner.finish(started.elapsed()), failed == 0))
 }
 
 fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -235,10 +253,14 @@ fn exit_without_freeing(setup: Setup) {
 fn scan_stdin(common: &Common, path_hint: Option<&str>) -> Result<Outcome> {
     let setup = setup_for(common, Path::new("."), true, Workload::Small)?;
     let started = Instant::now();
-    sources::stdin::scan(&setup.scanner, &mut std::io::stdin().lock(), path_hint)
-        .context("cannot read standard input")?;
+    let input = &mut std::io::stdin().lock();
+    let scanned = sources::stdin::scan(&setup.scanner, input, path_hint, setup.max_file_size);
+    if let Err(message) = &scanned {
+        let name = path_hint.unwrap_or(sources::stdin::DEFAULT_NAME);
+        setup.scanner.error(name.to_string(), message.clone());
+    }
     let result = setup.scanner.finish(started.elapsed());
-    finish(common, &setup, &result, true)
+    finish(common, &setup, &result, scanned.is_ok())
 }
 
 fn write_baseline(

@@ -25,10 +25,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (default: the current directory).
     Dir {
-        /// Files or directories to scan.
+        /// Files or directories to scan; a FIFO or pipe (`<(cmd)`, /dev/stdin) is read as a stream.
         paths: Vec<PathBuf>,
     },
-    /// Scan standard input.
+    /// Scan standard input (up to --max-file-size).
     Stdin {
         /// Path to show for the input in reports (and to match config path allowlists).
         #[arg(long, value_name = "NAME")]
@@ -226,7 +226,7 @@ pub struct Common {
     /// Use only the rules from --rules / config, not the built-in ones.
     #[arg(long, global = true)]
     pub no_builtin_rules: bool,
-    /// Worker threads [default: all cores].
+    /// Worker threads [default: all cores; at most 4 per core].
     #[arg(long, short = 'j', global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// Print secrets in full instead of redacted.

@@ -9,12 +9,15 @@ use crate::finding::Occurrence;
 /// Why a file or blob was not scanned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// A NUL byte in the first 8 KiB.
+    /// NUL bytes in the first 8 KiB, and not UTF-16.
     Binary,
     /// Larger than `--max-file-size`.
     TooLarge { size: u64, limit: u64 },
     /// A symbolic link (not followed).
     Symlink,
+    /// A FIFO, socket or device found by a directory walk: never opened,
+    /// since reading one can block forever or never end.
+    Special(&'static str),
 }
 
 impl std::fmt::Display for SkipReason {
@@ -28,6 +31,7 @@ impl std::fmt::Display for SkipReason {
                 )
             }
             SkipReason::Symlink => f.write_str("symbolic link, not followed"),
+            SkipReason::Special(kind) => write!(f, "{kind}, not read"),
         }
     }
 }

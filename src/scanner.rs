@@ -16,10 +16,12 @@ use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
 /// Comments that mark a line's secret as a known false positive.
 const INLINE_ALLOW: &[&[u8]] = &[b"till-scan:allow", b"gitleaks:allow"];
 
-/// How many leading bytes are sniffed for a NUL to call a blob binary.
-pub const BINARY_SNIFF_LEN: usize = 8192;
+pub mod text;
 
-/// True when the first bytes of `data` contain a NUL.
+pub use text::{decode_as, decode_text, Text, BINARY_SNIFF_LEN};
+
+/// True when the first bytes of `data` contain a NUL. This also calls UTF-16
+/// binary: sources that can scan UTF-16 use [`decode_text`] instead.
 pub fn looks_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
 }

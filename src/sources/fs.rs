@@ -1,10 +1,18 @@
 //! The directory source: a parallel walk (`ignore::WalkParallel`) honouring
 //! `.gitignore`, `.ignore`, `.till-scanignore` and config excludes; skips
-//! `.git/`, symlinks, binary files and files over the size limit; reads every
-//! file once into a per-thread buffer.
+//! `.git/`, symlinks, binary files, files over the size limit, FIFOs, sockets
+//! and devices; reads every file once into a per-thread buffer, UTF-16 files
+//! transcoded to UTF-8.
+//!
+//! What the user names on the command line is held to a stricter standard
+//! than what a walk comes across: a named FIFO or pipe (`<(cmd)`,
+//! `/dev/stdin`) is read as a stream, and a named path that cannot be scanned
+//! (missing, unreadable, a device or socket, over the size limit, a broken or
+//! looping symbolic link) is an error that makes the scan incomplete.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ignore::gitignore::Gitignore;
@@ -12,7 +20,8 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::config::ignored;
 use crate::scan::SkipReason;
-use crate::scanner::{looks_binary, Scanner, Worker};
+use crate::scanner::{decode_as, Scanner, Text, Worker};
+use crate::sources::stdin;
 
 /// Ignore file specific to till-scan, in gitignore syntax.
 pub const IGNORE_FILE_NAME: &str = ".till-scanignore";
@@ -34,20 +43,118 @@ pub fn display_path(path: &Path) -> String {
     }
 }
 
-/// Scans `roots` (files or directories). Roots that do not exist are reported
-/// as errors and counted in the return value; the other roots are still scanned.
-pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
-    let mut existing = Vec::new();
-    for root in roots {
-        match std::fs::symlink_metadata(root) {
-            Ok(_) if root.exists() => existing.push(root.clone()),
-            Ok(_) => scanner.error(display_path(root), "broken symbolic link".into()),
-            Err(e) => scanner.error(display_path(root), format!("cannot scan: {e}")),
+/// What to do with a path named on the command line.
+enum Named {
+    /// A directory or regular file: handed to the walker.
+    Walk,
+    /// A FIFO or pipe: read once, as a stream, like standard input.
+    Stream,
+    /// Not scanned; the message says why.
+    Refused(String),
+}
+
+fn classify(path: &Path) -> Named {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() || m.is_file() => Named::Walk,
+        Ok(m) => match special_kind(&m.file_type()) {
+            "FIFO" => Named::Stream,
+            kind => Named::Refused(format!(
+                "{kind}: not read (reading a device or socket can block forever or never end)"
+            )),
+        },
+        Err(e) => match std::fs::symlink_metadata(path) {
+            Ok(l) if l.file_type().is_symlink() => Named::Refused(link_problem(path, &e)),
+            _ => Named::Refused(format!("cannot scan: {e}")),
+        },
+    }
+}
+
+/// Names a file that is neither a directory, a regular file nor a symlink.
+fn special_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "FIFO";
+        }
+        if file_type.is_char_device() {
+            return "character device";
+        }
+        if file_type.is_block_device() {
+            return "block device";
+        }
+        if file_type.is_socket() {
+            return "socket";
         }
     }
-    let missing = roots.len() - existing.len();
-    let Some((first, rest)) = existing.split_first() else {
-        return missing;
+    let _ = file_type;
+    "special file"
+}
+
+/// Links followed before a chain is called a loop (Linux's own limit).
+const MAX_LINKS: usize = 40;
+
+/// Why the symbolic link `path` leads nowhere: a loop (`a -> b -> a`), a
+/// missing target, or `err` as the system reported it.
+fn link_problem(path: &Path, err: &std::io::Error) -> String {
+    let mut chain = vec![plain(path)];
+    for _ in 0..MAX_LINKS {
+        let current = &chain[chain.len() - 1];
+        let Ok(target) = std::fs::read_link(current) else {
+            break;
+        };
+        let next = plain(&current.parent().unwrap_or(Path::new("")).join(target));
+        let seen = chain.contains(&next);
+        let exists = std::fs::symlink_metadata(&next);
+        chain.push(next);
+        let shown = || {
+            let names: Vec<String> = chain.iter().map(|p| display_path(p)).collect();
+            names.join(" -> ")
+        };
+        if seen {
+            return format!("symbolic link loop: {}", shown());
+        }
+        match exists {
+            Err(_) => return format!("broken symbolic link: {} (does not exist)", shown()),
+            Ok(m) if !m.file_type().is_symlink() => break,
+            Ok(_) => {}
+        }
+    }
+    if chain.len() > MAX_LINKS {
+        return format!("symbolic link loop (more than {MAX_LINKS} links)");
+    }
+    format!("cannot scan: {err}")
+}
+
+/// `path` without `.` components, so `./a` and `a` compare equal.
+fn plain(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| *c != Component::CurDir)
+        .collect()
+}
+
+/// Scans `roots` (files, directories, FIFOs). Returns how many of them could
+/// not be scanned (each reported as an error); the others are still scanned.
+pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
+    let failed = AtomicUsize::new(0);
+    let fail = |path: &Path, message: String| {
+        scanner.error(display_path(path), message);
+        failed.fetch_add(1, Ordering::Relaxed);
+    };
+    let mut walk = Vec::new();
+    for root in roots {
+        match classify(root) {
+            Named::Walk => walk.push(root.clone()),
+            Named::Stream => {
+                if let Err(message) = scan_stream(scanner, root, opts.max_file_size) {
+                    fail(root, message);
+                }
+            }
+            Named::Refused(message) => fail(root, message),
+        }
+    }
+    let Some((first, rest)) = walk.split_first() else {
+        return failed.into_inner();
     };
     let mut builder = WalkBuilder::new(first);
     for r in rest {
@@ -83,47 +190,139 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
         }
     });
     let max = opts.max_file_size;
+    let failed = &failed;
     builder.build_parallel().run(|| {
         let mut worker = Worker::default();
         Box::new(move |result| {
             match result {
-                Ok(entry) => scan_entry(scanner, &mut worker, &entry, max),
-                Err(err) => scanner.error(error_path(&err), err.to_string()),
+                Ok(entry) => {
+                    if let Err(message) = scan_entry(scanner, &mut worker, &entry, max) {
+                        let path = display_path(entry.path());
+                        if entry.depth() == 0 {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        scanner.error(path, message);
+                    }
+                }
+                Err(err) => {
+                    if error_depth(&err) == Some(0) {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    scanner.error(error_path(&err), error_message(&err));
+                }
             }
             WalkState::Continue
         })
     });
-    missing
+    failed.load(Ordering::Relaxed)
+}
+
+/// Reads a FIFO or pipe named on the command line. Opening one blocks until
+/// a writer opens it, as `cat` would: the user asked for it.
+fn scan_stream(scanner: &Scanner, path: &Path, max: u64) -> Result<(), String> {
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut worker = Worker::default();
+    stdin::scan_stream(scanner, &mut worker, &mut file, &display_path(path), max)
 }
 
 /// Files up to this size are read without asking for their size first: most
 /// files are small, and an `fstat` per file costs about as much as a read.
 const SMALL_FILE: u64 = 256 * 1024;
 
-/// Reads `file` into `buffer`, unless it holds more than `max` bytes; then
-/// returns its size. Only a file larger than [`SMALL_FILE`] has its size
-/// looked up (`fstat` on the open file) before the rest is read, so a huge
-/// file costs one small read, not `max` bytes.
-fn read_limited(
-    file: &std::fs::File,
-    buffer: &mut Vec<u8>,
-    max: u64,
-) -> std::io::Result<Option<u64>> {
+/// What [`read_limited`] left in the buffer.
+enum Loaded {
+    /// The whole file, in this encoding.
+    Text(Text),
+    /// Binary: only the first part was read.
+    Binary,
+    /// Over the limit: only the first part was read. The size is the file's
+    /// (or, for a file that grew or does not know its size, what was read).
+    TooLarge(u64),
+}
+
+/// Reads `file` into `buffer` if it is text of at most `max` bytes. A file
+/// larger than [`SMALL_FILE`] is read in two steps: after the first, its size
+/// is looked up (`fstat` on the open file) and its encoding sniffed, so a
+/// huge or binary file costs one small read. No more than `max + 1` bytes are
+/// ever read, whatever the size the file reports (0 for `/proc` files) and
+/// however it grows meanwhile.
+fn read_limited(file: &std::fs::File, buffer: &mut Vec<u8>, max: u64) -> std::io::Result<Loaded> {
     let first = SMALL_FILE.min(max);
     file.take(first + 1).read_to_end(buffer)?;
+    let text = Text::sniff(buffer);
     if buffer.len() as u64 > first {
         let size = file.metadata()?.len();
         if size > max {
-            return Ok(Some(size));
+            return Ok(Loaded::TooLarge(size));
         }
-        // `take` guards against a file that grew past the limit since.
-        file.take(max + 1 - buffer.len() as u64)
+        if text == Text::Binary {
+            return Ok(Loaded::Binary);
+        }
+        file.take(max.saturating_add(1) - buffer.len() as u64)
             .read_to_end(buffer)?;
+        if buffer.len() as u64 > max {
+            return Ok(Loaded::TooLarge(buffer.len() as u64));
+        }
     }
-    if buffer.len() as u64 > max {
-        return Ok(Some(buffer.len() as u64));
+    Ok(match text {
+        Text::Binary => Loaded::Binary,
+        text => Loaded::Text(text),
+    })
+}
+
+/// Opens a file found by the walk for reading without blocking: a file that
+/// turned into a FIFO since the walk listed it, or a `/proc` file that waits
+/// for data (`/proc/kmsg`), must not stall the scan.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(nonblock::O_NONBLOCK);
     }
-    Ok(None)
+    options.open(path)
+}
+
+/// `O_NONBLOCK`, spelled out because `libc` is not a direct dependency; the
+/// kernel's value for each architecture.
+#[cfg(unix)]
+mod nonblock {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub const O_NONBLOCK: i32 = if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        0x80
+    } else if cfg!(any(target_arch = "sparc", target_arch = "sparc64")) {
+        0x4000
+    } else {
+        0o4000
+    };
+    #[cfg(any(
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    ))]
+    pub const O_NONBLOCK: i32 = 0x4;
+    /// Elsewhere no flag: reads may block, as they did before.
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_vendor = "apple",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    )))]
+    pub const O_NONBLOCK: i32 = 0;
+}
+
+fn read_error(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::WouldBlock {
+        "cannot read: it waits for data that may never come (like /proc/kmsg); not read".into()
+    } else {
+        format!("cannot read: {e}")
+    }
 }
 
 fn error_path(err: &ignore::Error) -> String {
@@ -132,49 +331,172 @@ fn error_path(err: &ignore::Error) -> String {
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
             error_path(err)
         }
+        ignore::Error::Loop { child, .. } => display_path(child),
         _ => String::new(),
     }
 }
 
-fn scan_entry(scanner: &Scanner, worker: &mut Worker, entry: &ignore::DirEntry, max: u64) {
+fn error_depth(err: &ignore::Error) -> Option<usize> {
+    match err {
+        ignore::Error::WithDepth { depth, .. } => Some(*depth),
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_depth(err)
+        }
+        _ => None,
+    }
+}
+
+fn error_message(err: &ignore::Error) -> String {
+    match err {
+        ignore::Error::Loop { ancestor, child } => format!(
+            "symbolic link loop: {} -> {}",
+            display_path(child),
+            display_path(ancestor)
+        ),
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. }
+            if matches!(**err, ignore::Error::Loop { .. }) =>
+        {
+            error_message(err)
+        }
+        _ => err.to_string(),
+    }
+}
+
+/// Scans one entry of the walk. An `Err` is a file that could not be
+/// scanned: a warning inside a directory, an error when it was named.
+fn scan_entry(
+    scanner: &Scanner,
+    worker: &mut Worker,
+    entry: &ignore::DirEntry,
+    max: u64,
+) -> Result<(), String> {
     let Some(file_type) = entry.file_type() else {
-        return; // standard input; never produced by a directory walk
+        return Ok(()); // standard input; never produced by a directory walk
     };
     if file_type.is_dir() {
-        return;
+        return Ok(());
     }
     let path = display_path(entry.path());
     if file_type.is_symlink() {
         scanner.skip(path, SkipReason::Symlink);
-        return;
+        return Ok(());
     }
     if !file_type.is_file() {
-        return; // sockets, fifos, devices
+        // Never opened: a FIFO without a writer would block the walk.
+        scanner.skip(path, SkipReason::Special(special_kind(&file_type)));
+        return Ok(());
     }
-    let file = match std::fs::File::open(entry.path()) {
+    let named = entry.depth() == 0;
+    let too_large = |size| {
+        let reason = SkipReason::TooLarge { size, limit: max };
+        if named {
+            return Err(format!("{reason}; not scanned"));
+        }
+        scanner.skip(path.clone(), reason);
+        Ok(())
+    };
+    let file = match open_nonblocking(entry.path()) {
         Ok(file) => file,
         Err(e) => {
             // Still report a file too large to scan as such.
             if let Ok(m) = entry.metadata() {
                 if m.len() > max {
-                    let size = m.len();
-                    return scanner.skip(path, SkipReason::TooLarge { size, limit: max });
+                    return too_large(m.len());
                 }
             }
-            return scanner.error(path, format!("cannot read: {e}"));
+            return Err(read_error(&e));
         }
     };
     worker.buffer.clear();
-    match read_limited(&file, &mut worker.buffer, max) {
-        Ok(None) => {}
-        Ok(Some(size)) => return scanner.skip(path, SkipReason::TooLarge { size, limit: max }),
-        Err(e) => return scanner.error(path, format!("cannot read: {e}")),
-    }
-    if looks_binary(&worker.buffer) {
-        scanner.skip(path, SkipReason::Binary);
-        return;
-    }
+    let text = match read_limited(&file, &mut worker.buffer, max) {
+        Ok(Loaded::Text(text)) => text,
+        Ok(Loaded::Binary) => {
+            scanner.skip(path, SkipReason::Binary);
+            return Ok(());
+        }
+        Ok(Loaded::TooLarge(size)) => return too_large(size),
+        Err(e) => return Err(read_error(&e)),
+    };
     let data = std::mem::take(&mut worker.buffer);
-    scanner.scan_blob(worker, &data, &path, None);
+    if let Some(text) = decode_as(text, &data) {
+        scanner.scan_blob(worker, &text, &path, None);
+    }
     worker.buffer = data;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(bytes: &[u8]) -> std::fs::File {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        use std::io::Seek;
+        f.rewind().unwrap();
+        f
+    }
+
+    #[test]
+    fn small_text_is_read_whole() {
+        let mut buffer = Vec::new();
+        let loaded = read_limited(&file_with(b"a = 1\n"), &mut buffer, 100).unwrap();
+        assert!(matches!(loaded, Loaded::Text(Text::Bytes)));
+        assert_eq!(buffer, b"a = 1\n");
+    }
+
+    #[test]
+    fn large_binary_and_oversize_files_stop_after_the_first_read() {
+        let mut binary = vec![0u8; 3 * SMALL_FILE as usize];
+        binary[..4].copy_from_slice(b"\x7fELF");
+        let mut buffer = Vec::new();
+        let loaded = read_limited(&file_with(&binary), &mut buffer, u64::MAX).unwrap();
+        assert!(matches!(loaded, Loaded::Binary));
+        assert_eq!(buffer.len() as u64, SMALL_FILE + 1);
+
+        let text = vec![b'x'; 3 * SMALL_FILE as usize];
+        buffer.clear();
+        let loaded = read_limited(&file_with(&text), &mut buffer, SMALL_FILE * 2).unwrap();
+        assert!(matches!(loaded, Loaded::TooLarge(n) if n == text.len() as u64));
+        assert_eq!(buffer.len() as u64, SMALL_FILE + 1);
+
+        // Without a size limit to speak of, the whole text is read.
+        buffer.clear();
+        let loaded = read_limited(&file_with(&text), &mut buffer, u64::MAX).unwrap();
+        assert!(matches!(loaded, Loaded::Text(Text::Bytes)));
+        assert_eq!(buffer.len(), text.len());
+    }
+
+    #[test]
+    fn a_limit_below_the_first_read_is_exact() {
+        let mut buffer = Vec::new();
+        let loaded = read_limited(&file_with(b"0123456789"), &mut buffer, 10).unwrap();
+        assert!(matches!(loaded, Loaded::Text(_)));
+        buffer.clear();
+        let loaded = read_limited(&file_with(b"0123456789"), &mut buffer, 9).unwrap();
+        assert!(matches!(loaded, Loaded::TooLarge(10)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_chains_are_described() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::os::unix::fs::symlink("b", p("a")).unwrap();
+        std::os::unix::fs::symlink("./a", p("b")).unwrap();
+        std::os::unix::fs::symlink("missing", p("c")).unwrap();
+        let err = std::io::Error::other("x");
+        let loop_message = link_problem(&p("a"), &err);
+        let a = p("a").display().to_string();
+        let b = p("b").display().to_string();
+        assert_eq!(
+            loop_message,
+            format!("symbolic link loop: {a} -> {b} -> {a}")
+        );
+        let broken = link_problem(&p("c"), &err);
+        assert!(broken.starts_with("broken symbolic link: "), "{broken}");
+    }
 }
