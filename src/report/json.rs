@@ -16,7 +16,7 @@
 //!       "provider": "OpenAI",
 //!       "till_provider": "openai",      // string or null: Till can proxy this provider
 //!       "path": "src/config.py",        // as the scan reached it (as given on the command line); repo-relative for git scans;
-                                      // "(commit message)" for a commit's own text, "REF (tag message)", "refs/tags/T[:path]"
+// "(commit message)" for a commit's own text, "REF (tag message)", "refs/tags/T[:path]"
 //!       "line": 12,                     // 1-based
 //!       "column": 9,                    // 1-based, in Unicode scalar values
 //!       "end_line": 12,

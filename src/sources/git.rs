@@ -23,7 +23,7 @@ use git2::{Delta, DiffOptions, FileMode, ObjectType, Oid, Repository, Repository
 use super::tree::ChangedPath;
 use crate::finding::CommitInfo;
 use crate::scan::SkipReason;
-use crate::scanner::{looks_binary, BlobHit, Scanner, Worker};
+use crate::scanner::{decode_text, BlobHit, Scanner, Worker};
 
 /// Which commits a history scan covers.
 #[derive(Debug, Clone)]
@@ -967,11 +967,12 @@ fn scan_blob(
     };
     let data = blob.content();
     progress.add(data.len() as u64);
-    if looks_binary(data) {
+    // UTF-16 blobs are transcoded, as files are; the rest with NULs is binary.
+    let Some(text) = decode_text(data) else {
         scanner.skip(label(), SkipReason::Binary);
         return None;
-    }
-    let hits = scanner.find(worker, data);
+    };
+    let hits = scanner.find(worker, &text);
     (!hits.is_empty()).then_some(hits)
 }
 

@@ -291,3 +291,27 @@ fn no_report_format_prints_a_key_from_commit_metadata() {
         "{run}"
     );
 }
+
+#[test]
+fn utf16_blobs_in_history_and_staged_are_transcoded_and_scanned() {
+    let p = Project::new();
+    p.git_init("r");
+    let utf16 = |text: &str| -> Vec<u8> {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    };
+    p.write_bytes(
+        "r/settings.ps1",
+        &utf16(&format!("$env:GROQ_API_KEY = \"{K1}\"\r\n")),
+    );
+    p.git_commit("r", "powershell profile");
+    p.write_bytes("r/staged.ps1", &utf16(&format!("$k = \"{K2}\"\r\n")));
+    p.git("r", &["add", "staged.ps1"]);
+    let run = scan(&p, &["git", "-f", "json", "--no-redact"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(has_secret(&run, K1), "{run}");
+    let run = scan(&p, &["staged", "-f", "json", "--no-redact"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(has_secret(&run, K2), "{run}");
+}
