@@ -186,7 +186,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     if !summary.skipped.is_empty() {
         writeln!(
             out,
-            "{} (binary, over the size limit or symbolic links; --format json lists them)",
+            "{} (binary, over the size limit, symbolic links or special files; --format json lists them)",
             plural(
                 summary.skipped.len() as u64,
                 "file skipped",

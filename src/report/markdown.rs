@@ -159,7 +159,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         if !s.skipped.is_empty() {
             writeln!(
                 out,
-                "{} (binary, over the size limit or symbolic links; the JSON report lists them).",
+                "{} (binary, over the size limit, symbolic links or special files; the JSON report lists them).",
                 plural(s.skipped.len(), "file skipped", "files skipped")
             )?;
         }
