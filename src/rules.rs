@@ -207,8 +207,8 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
         message,
     };
     let parsed: RuleFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
-        err(line, e.message().to_string())
+        let (line, message) = toml_error(text, &e);
+        err(line, message)
     })?;
     let mut rules = Vec::with_capacity(parsed.rules.len());
     for spec in parsed.rules {
@@ -260,15 +260,22 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                     })?;
             }
             for allow in &spec.allow {
-                regex_syntax::Parser::new()
-                    .parse(allow.get_ref())
-                    .map_err(|e| {
-                        rule_err(
-                            line_of(text, allow.span().start),
-                            format!("invalid allow pattern: {e}"),
-                        )
-                    })?;
+                let line = line_of(text, allow.span().start);
+                let re = regex::bytes::Regex::new(allow.get_ref())
+                    .map_err(|e| rule_err(line, format!("invalid allow pattern: {e}")))?;
+                if matches_everything(&re) {
+                    return Err(rule_err(
+                        line,
+                        format!("allow pattern `{}` matches the empty string, so it would allow every match of the rule", allow.get_ref()),
+                    ));
+                }
             }
+        }
+        if let Some(i) = spec.stopwords.iter().position(|w| w.trim().is_empty()) {
+            return Err(rule_err(
+                id_line,
+                format!("stopwords[{i}] is blank: it would drop every match of the rule"),
+            ));
         }
         if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.trim().len() < 2) {
             return Err(rule_err(
@@ -367,6 +374,57 @@ fn compile_with(
             }
             (None, None) => e.to_string(),
         })
+}
+
+/// True when an allowlist regex matches the empty string at the start of
+/// any text, so that it matches (and allows) every secret. `^$` matches the
+/// empty string too but nothing else, and is left alone.
+pub fn matches_everything(re: &regex::bytes::Regex) -> bool {
+    re.is_match(b"") && re.is_match(b"sk-Proj_0/9+Z=.x")
+}
+
+/// A TOML error as `(line, message)`, with serde's type errors ("invalid
+/// type: integer `5`, expected a sequence") said in the file's own terms:
+/// the key, what it must be and what it got.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> (Option<usize>, String) {
+    let span = e.span();
+    let line = span.as_ref().map(|s| line_of(text, s.start));
+    let key = span.and_then(|s| key_before(text, s.start));
+    (line, plain_message(e.message().trim_end(), key))
+}
+
+/// The key of a `key = value` line, when `offset` is where its value starts.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let key = line.trim_end().strip_suffix('=')?.trim();
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-.\"'".contains(&b);
+    (!key.is_empty() && key.bytes().all(plain)).then_some(key)
+}
+
+fn plain_message(message: &str, key: Option<&str>) -> String {
+    let parts = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((got, expected)) = parts else {
+        return message.to_string();
+    };
+    let expected = match expected {
+        "a sequence" => "a list ([...])",
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more",
+        "i32" | "i64" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a map" => "a table",
+        "path string" => "a path (a string)",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    };
+    match key {
+        Some(key) => format!("`{key}` must be {expected} (got {got})"),
+        None => format!("expected {expected} here (got {got})"),
+    }
 }
 
 fn is_valid_id(id: &str) -> bool {
