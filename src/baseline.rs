@@ -192,4 +192,15 @@ mod tests {
         let err = parse(&GOOD.replace("\"line\": 3", "\"line\": \"3\"")).unwrap_err();
         assert!(err.starts_with(":2: "), "{err}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(crate::rules::fuzz::config(512))]
+
+        #[test]
+        fn baseline_text_never_panics(text in crate::rules::fuzz::text_like(GOOD)) {
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(e.len() > 3, "{}", e);
+            }
+        }
+    }
 }

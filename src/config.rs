@@ -472,6 +472,51 @@ stopwords = ["localdev"]
         );
     }
 
+    const FULL: &str = r#"
+format = "sarif"
+max_file_size = "2MiB"
+exclude = ["vendor/", "*.min.js"]
+rule_dirs = ["rules"]
+baseline = "b.json"
+[rules]
+enable = ["openai.*"]
+disable = ["openai.legacy-key"]
+[allowlist]
+paths = ["fixtures/"]
+regexes = ["^sk-test"]
+stopwords = ["localdev"]
+[rotate]
+till_url = "http://localhost:1"
+max_activations = 10
+ip_whitelist = ["10.0.0.0/8"]
+"#;
+
+    proptest::proptest! {
+        #![proptest_config(crate::rules::fuzz::config(512))]
+
+        /// Any text, and any mutation of a full config, parses or fails with
+        /// a message; what parses builds its matchers without panicking.
+        #[test]
+        fn config_text_never_panics(text in crate::rules::fuzz::text_like(FULL)) {
+            match parse(&text) {
+                Ok(file) => {
+                    let config = Config { file, dir: PathBuf::from("."), path: None };
+                    let root = Path::new("/repo");
+                    let _ = config.allowlist(root);
+                    let _ = config.excludes(root);
+                    let _ = config.history_excludes(root, false);
+                    if let Some(size) = config.max_file_size().unwrap() {
+                        proptest::prop_assert!(size > 0);
+                    }
+                }
+                Err(e) => {
+                    proptest::prop_assert!(e.len() > 2, "{}", e);
+                    proptest::prop_assert!(e.starts_with(':'), "{}", e);
+                }
+            }
+        }
+    }
+
     #[test]
     fn rule_ids_match_exactly_or_by_prefix() {
         assert!(id_matches("openai.*", "openai.project-key"));

@@ -644,11 +644,150 @@ negative_examples = ["acme_short"]
     }
 
     #[test]
+    fn blank_stopwords_and_allow_everything_patterns_are_refused() {
+        let text = GOOD.replacen(
+            "examples = [",
+            "stopwords = [\"ok\", \"\"]\nexamples = [",
+            1,
+        );
+        let msg = parse_rule_file("s.toml", &text).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("s.toml:3: rule `acme.api-key`: stopwords[1]"),
+            "{msg}"
+        );
+        let text = GOOD.replacen("examples = [", "allow = ['^test', '.*']\nexamples = [", 1);
+        let msg = parse_rule_file("a.toml", &text).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("a.toml:8: rule `acme.api-key`: allow pattern `.*`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn type_mistakes_name_the_key() {
+        let text = GOOD.replace("keywords = [\"acme_\"]", "keywords = \"acme_\"");
+        let msg = parse_rule_file("k.toml", &text).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "k.toml:6: `keywords` must be a list ([...]) (got string \"acme_\")"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(fuzz::config(256))]
+
+        /// Any text, and any mutation of a built-in rule file, parses or
+        /// fails with a message naming the file and a line inside it.
+        #[test]
+        fn rule_files_never_panic(text in fuzz::text_like(BUILTIN_RULE_FILES[0].1)) {
+            if let Err(e) = parse_rule_file("f.toml", &text) {
+                proptest::prop_assert!(!e.message.is_empty());
+                proptest::prop_assert_eq!(&e.file, "f.toml");
+                if let Some(line) = e.line {
+                    proptest::prop_assert!(line >= 1 && line <= text.lines().count() + 1, "{}", e);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn builtin_rules_load_and_pass_the_full_pattern_checks() {
         let set = RuleSet::builtin().unwrap();
         assert!(!set.is_empty());
         for (name, text) in BUILTIN_RULE_FILES {
             parse_rule_file(name, text).unwrap();
+        }
+    }
+}
+
+/// Inputs for the property tests of every parser till-scan owns (config,
+/// rule files, baseline, the git index reader, `--report` input): random
+/// bytes, and a valid sample with bits flipped, bytes set, runs inserted or
+/// deleted, or the end cut off.
+#[cfg(test)]
+pub(crate) mod fuzz {
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    pub enum Edit {
+        Flip(usize, u8),
+        Set(usize, u8),
+        Insert(usize, Vec<u8>),
+        Delete(usize, usize),
+        Truncate(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        // Bytes that matter to TOML and JSON, besides any byte at all.
+        let interesting = prop_oneof![
+            any::<u8>(),
+            proptest::sample::select(b"\"'[]{}=,.:\\\n#0-9eE+ \x00\xff".to_vec()),
+        ];
+        prop_oneof![
+            (any::<usize>(), 0u8..8).prop_map(|(i, b)| Edit::Flip(i, b)),
+            (any::<usize>(), interesting).prop_map(|(i, b)| Edit::Set(i, b)),
+            (
+                any::<usize>(),
+                proptest::collection::vec(any::<u8>(), 1..16)
+            )
+                .prop_map(|(i, v)| Edit::Insert(i, v)),
+            (any::<usize>(), 1usize..64).prop_map(|(i, n)| Edit::Delete(i, n)),
+            any::<usize>().prop_map(Edit::Truncate),
+        ]
+    }
+
+    /// Applies `edits` to `sample`; positions wrap around its length.
+    pub fn apply(sample: &[u8], edits: &[Edit]) -> Vec<u8> {
+        let mut out = sample.to_vec();
+        for e in edits {
+            let at = |i: usize, len: usize| if len == 0 { 0 } else { i % len };
+            match e {
+                Edit::Flip(i, bit) if !out.is_empty() => {
+                    let i = at(*i, out.len());
+                    out[i] ^= 1 << bit;
+                }
+                Edit::Set(i, b) if !out.is_empty() => {
+                    let i = at(*i, out.len());
+                    out[i] = *b;
+                }
+                Edit::Insert(i, bytes) => {
+                    let i = at(*i, out.len() + 1);
+                    out.splice(i..i, bytes.iter().copied());
+                }
+                Edit::Delete(i, n) if !out.is_empty() => {
+                    let i = at(*i, out.len());
+                    let end = (i + n).min(out.len());
+                    out.drain(i..end);
+                }
+                Edit::Truncate(n) => out.truncate(at(*n, out.len() + 1)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Random bytes, or `sample` with one to eight edits.
+    pub fn bytes_like(sample: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            1 => proptest::collection::vec(any::<u8>(), 0..512),
+            4 => proptest::collection::vec(edit(), 1..8)
+                .prop_map(move |edits| apply(&sample, &edits)),
+        ]
+    }
+
+    /// Like [`bytes_like`], as text (invalid UTF-8 replaced), for the
+    /// parsers that take `&str`.
+    pub fn text_like(sample: &str) -> impl Strategy<Value = String> {
+        bytes_like(sample.as_bytes().to_vec())
+            .prop_map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Few cases, no regression files: a few seconds in a debug build.
+    pub fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
         }
     }
 }
