@@ -134,10 +134,21 @@ fn load_baseline(common: &Common, config: &Config, root: &Path) -> Result<Option
         return Ok(None);
     }
     if let Some(path) = &common.baseline {
+        if !path.exists() {
+            anyhow::bail!("--baseline {}: no such file", path.display());
+        }
         return Baseline::load(path).map(Some);
     }
-    // A baseline named in the config may not have been written yet.
-    if let Some(path) = config.baseline_path().filter(|p| p.exists()) {
+    // `till-scan baseline` writes the configured file and never loads it
+    // here; a scan that cannot find it would drop the team's accepted list.
+    if let Some(path) = config.baseline_path() {
+        if !path.exists() {
+            anyhow::bail!(
+                "{}: `baseline` names {}, which does not exist (write it with `till-scan baseline`, or remove the key)",
+                config.label(),
+                path.display()
+            );
+        }
         return Baseline::load(&path).map(Some);
     }
     let default = root.join(BASELINE_FILE_NAME);
@@ -889,8 +900,21 @@ fn write_stdout(body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Res
 
 fn rules_check(common: &Common, dir: Option<&Path>) -> Result<Outcome> {
     let set = match dir {
-        Some(d) if d.is_dir() => RuleSet::load_dir(d)?,
-        Some(f) => RuleSet::load_file(f)?,
+        Some(d) => {
+            let set = if d.is_dir() {
+                RuleSet::load_dir(d)?
+            } else {
+                RuleSet::load_file(d)?
+            };
+            // A scan with `--rules DIR` refuses an id the built-in rules
+            // already use; so does the check.
+            if !common.no_builtin_rules {
+                RuleSet::builtin()
+                    .context("built-in rules")?
+                    .extend(set.rules.clone())?;
+            }
+            set
+        }
         None => rules_for_listing(common)?,
     };
     let failures: Vec<(String, String, Vec<String>)> = {

@@ -42,15 +42,7 @@ impl Baseline {
     pub fn load(path: &Path) -> anyhow::Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
-        let file: BaselineFile = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a till-scan baseline", path.display()))?;
-        if file.version != VERSION {
-            anyhow::bail!(
-                "{}: baseline version {} is not supported (expected {VERSION})",
-                path.display(),
-                file.version
-            );
-        }
+        let file = parse(&text).map_err(|m| anyhow::anyhow!("{}{m}", path.display()))?;
         Ok(Baseline {
             fingerprints: file.entries.into_iter().map(|e| e.fingerprint).collect(),
         })
@@ -92,19 +84,123 @@ pub fn from_scan(result: &ScanResult, previous: Option<BaselineFile>) -> Baselin
     }
 }
 
+/// Reads the baseline at `path` if there is one (to merge a new scan into).
 pub fn read_file(path: &Path) -> anyhow::Result<Option<BaselineFile>> {
     if !path.exists() {
         return Ok(None);
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
-    Ok(Some(serde_json::from_str(&text).with_context(|| {
-        format!("{} is not a till-scan baseline", path.display())
-    })?))
+    let file = parse(&text).map_err(|m| anyhow::anyhow!("{}{m}", path.display()))?;
+    Ok(Some(file))
+}
+
+const HOW: &str = "a till-scan baseline is a JSON object with `version` and `entries`, written by `till-scan baseline`";
+
+/// Parses the text of a baseline. The error starts with ` ` or `:LINE: `,
+/// for the caller to put the file name in front: "F is not a till-scan
+/// baseline (...)" for another tool's file, "F:3: ..." for a broken entry.
+pub fn parse(text: &str) -> Result<BaselineFile, String> {
+    let foreign = |what: &str| format!(" is not a till-scan baseline ({what}; {HOW})");
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        foreign(&format!(
+            "not JSON: {} at line {}",
+            json_problem(&e),
+            e.line()
+        ))
+    })?;
+    let doc = match &value {
+        serde_json::Value::Object(doc) => doc,
+        serde_json::Value::Array(_) => {
+            return Err(foreign(
+                "it is a JSON list, like the baselines of gitleaks and other scanners",
+            ))
+        }
+        _ => return Err(foreign("it is not a JSON object")),
+    };
+    if doc.contains_key("findings") && doc.contains_key("schema") {
+        return Err(foreign("it is a till-scan JSON report"));
+    }
+    let version = match (doc.get("version"), doc.contains_key("entries")) {
+        (Some(v), true) => v,
+        (Some(_), false) => return Err(foreign("it has no `entries`")),
+        (None, true) => return Err(foreign("it has no `version`")),
+        (None, false) if doc.is_empty() => return Err(foreign("it is an empty object")),
+        (None, false) => {
+            let keys: Vec<&str> = doc.keys().map(String::as_str).take(5).collect();
+            return Err(foreign(&format!("its keys are {}", keys.join(", "))));
+        }
+    };
+    if version.as_u64() != Some(u64::from(VERSION)) {
+        return Err(format!(
+            ": baseline version {version} is not supported (this till-scan reads version {VERSION})"
+        ));
+    }
+    serde_json::from_str(text).map_err(|e| format!(":{}: {}", e.line(), json_problem(&e)))
+}
+
+/// A serde_json error without its " at line L column C" tail.
+fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 pub fn write_file(path: &Path, file: &BaselineFile) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(file)?;
     text.push('\n');
     std::fs::write(path, text).with_context(|| format!("cannot write baseline {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"version": 1, "entries": [
+        {"fingerprint": "ab", "rule_id": "acme.key", "path": "a.txt", "line": 3}
+    ]}"#;
+
+    #[test]
+    fn parses_its_own_format() {
+        let file = parse(GOOD).unwrap();
+        assert_eq!(file.entries.len(), 1);
+        assert_eq!(file.entries[0].fingerprint, "ab");
+    }
+
+    #[test]
+    fn other_files_are_named_as_not_a_baseline() {
+        for text in [
+            "[]",
+            r#"[{"Description": "AWS", "Secret": "x", "Fingerprint": "a:b:1"}]"#,
+            "{}",
+            r#"{"results": {}}"#,
+            "not json",
+            r#"{"schema": "x", "version": 1, "findings": []}"#,
+            r#"{"version": 1}"#,
+            "7",
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(
+                err.starts_with(" is not a till-scan baseline ("),
+                "{text}: {err}"
+            );
+        }
+        let err = parse(r#"{"version": 2, "entries": []}"#).unwrap_err();
+        assert!(err.contains("version 2 is not supported"), "{err}");
+        let err = parse(&GOOD.replace("\"line\": 3", "\"line\": \"3\"")).unwrap_err();
+        assert!(err.starts_with(":2: "), "{err}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::rules::fuzz::config(512))]
+
+        #[test]
+        fn baseline_text_never_panics(text in crate::rules::fuzz::text_like(GOOD)) {
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(e.len() > 3, "{}", e);
+            }
+        }
+    }
 }

@@ -256,6 +256,8 @@ pub struct Common {
 }
 
 /// Parses a size such as `10MiB`, `10M`, `500k`, `2GB` or `1048576` into bytes.
+/// Zero is refused: a limit of 0 bytes would skip every file and report a
+/// clean scan.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t
@@ -276,7 +278,13 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
             ))
         }
     };
-    Ok((number * factor) as u64)
+    let bytes = (number * factor) as u64;
+    if bytes == 0 {
+        return Err(format!(
+            "a size limit of `{text}` (0 bytes) would skip every file (try 10MiB, 500K or a number of bytes)"
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -290,6 +298,9 @@ mod tests {
         assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
         assert!(parse_size("ten").is_err());
         assert!(parse_size("10X").is_err());
+        assert!(parse_size("0").unwrap_err().contains("skip every file"));
+        assert!(parse_size("0.1").unwrap_err().contains("skip every file"));
+        assert!(parse_size("-1").is_err());
     }
 
     #[test]

@@ -1,12 +1,15 @@
 //! `.till-scan.toml`: rule selection, extra rule directories, excludes,
 //! allowlists, size limit, default format and rotation defaults. Unknown keys are errors that
-//! name the key, the file and the line.
+//! name the key, the file and the line, and so are settings that would
+//! switch checks off unnoticed: an empty stopword, an allowlist regex that
+//! matches every secret, a size limit of 0.
 
 use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use regex::bytes::Regex;
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 use crate::cli::{parse_size, Format};
 use crate::rules::RuleSet;
@@ -21,9 +24,11 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 << 20;
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// Default report format.
+    #[serde(default, deserialize_with = "format_value")]
     pub format: Option<Format>,
-    /// Skip files larger than this ("10MiB", "500K" or bytes).
-    pub max_file_size: Option<SizeValue>,
+    /// Skip files larger than this ("10MiB", "500K" or bytes; never 0).
+    #[serde(default, deserialize_with = "size_value")]
+    pub max_file_size: Option<u64>,
     /// Gitignore-style patterns of paths not to scan.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -56,13 +61,6 @@ pub struct RotateConfig {
     pub remote: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum SizeValue {
-    Bytes(u64),
-    Text(String),
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSelection {
@@ -80,11 +78,13 @@ pub struct AllowlistConfig {
     /// Gitignore-style path patterns whose findings are ignored.
     #[serde(default)]
     pub paths: Vec<String>,
-    /// Regexes; a secret matching one is ignored.
-    #[serde(default)]
+    /// Regexes; a secret matching one is ignored. None may match the empty
+    /// string (it would match every secret).
+    #[serde(default, deserialize_with = "allow_regexes")]
     pub regexes: Vec<String>,
     /// Substrings (case-insensitive); a secret containing one is ignored.
-    #[serde(default)]
+    /// None may be blank (the empty one is in every secret).
+    #[serde(default, deserialize_with = "stopwords")]
     pub stopwords: Vec<String>,
 }
 
@@ -117,26 +117,20 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
         let file = parse(&text).map_err(|m| anyhow::anyhow!("{}{m}", path.display()))?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let config = Config {
+        Ok(Config {
             file,
             dir,
             path: Some(path),
-        };
-        config.max_file_size()?;
-        Ok(config)
+        })
     }
 
+    /// `max_file_size`, checked when the file was parsed.
     pub fn max_file_size(&self) -> anyhow::Result<Option<u64>> {
-        match &self.file.max_file_size {
-            None => Ok(None),
-            Some(SizeValue::Bytes(n)) => Ok(Some(*n)),
-            Some(SizeValue::Text(t)) => parse_size(t)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("{}: max_file_size: {e}", self.label())),
-        }
+        Ok(self.file.max_file_size)
     }
 
-    fn label(&self) -> String {
+    /// The config file as error messages name it.
+    pub fn label(&self) -> String {
         self.path
             .as_ref()
             .map(|p| p.display().to_string())
@@ -196,17 +190,15 @@ impl Config {
         let mut b = GitignoreBuilder::new(root);
         for p in &self.file.exclude {
             b.add_line(None, p)
-                .map_err(|e| anyhow::anyhow!("{}: exclude: `{p}`: {e}", self.label()))?;
+                .map_err(|e| anyhow::anyhow!("{}: exclude: {e}", self.label()))?;
         }
+        // The ignore crate's errors already name the file (and line).
         if use_file {
             if let Some(e) = b.add(&file) {
-                anyhow::bail!("{}: {e}", file.display());
+                anyhow::bail!("{e}");
             }
         }
-        Ok(Some(
-            b.build()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-        ))
+        Ok(Some(b.build()?))
     }
 
     pub fn allowlist(&self, root: &Path) -> anyhow::Result<Allowlist> {
@@ -235,19 +227,84 @@ impl Config {
     }
 }
 
-fn parse(text: &str) -> Result<ConfigFile, String> {
+/// Parses the text of a config file; the error starts with `:LINE: ` when
+/// the line is known, for the caller to put the file name in front.
+pub fn parse(text: &str) -> Result<ConfigFile, String> {
     toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| {
-                format!(
-                    ":{}",
-                    text[..s.start.min(text.len())].matches('\n').count() + 1
-                )
-            })
-            .unwrap_or_default();
-        format!("{line}: {}", e.message())
+        let (line, message) = crate::rules::toml_error(text, &e);
+        let line = line.map(|l| format!(":{l}")).unwrap_or_default();
+        format!("{line}: {message}")
     })
+}
+
+const FORMATS: &str = "human, json, sarif, junit, github or markdown";
+
+/// A value as a message shows it: scalars as written, not serde's names.
+fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Array(_) => "a list".into(),
+        toml::Value::Table(_) => "a table".into(),
+        v => v.to_string(),
+    }
+}
+
+fn format_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Format>, D::Error> {
+    use clap::ValueEnum;
+    let v = toml::Value::deserialize(d)?;
+    v.as_str()
+        .and_then(|s| Format::from_str(s, false).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::custom(format!(
+                "`format` must be one of {FORMATS} (got {})",
+                shown(&v)
+            ))
+        })
+}
+
+fn size_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let v = toml::Value::deserialize(d)?;
+    let bytes = match &v {
+        toml::Value::Integer(0) => {
+            Err("0 would skip every file; remove the key for the default (10MiB)".to_string())
+        }
+        toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| {
+            format!("must be a size such as \"10MiB\", \"500K\" or a number of bytes (got {n})")
+        }),
+        toml::Value::String(t) => parse_size(t),
+        other => Err(format!(
+            "must be a size such as \"10MiB\", \"500K\" or a number of bytes (got {})",
+            shown(other)
+        )),
+    };
+    bytes
+        .map(Some)
+        .map_err(|m| D::Error::custom(format!("`max_file_size`: {m}")))
+}
+
+fn stopwords<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let words = Vec::<String>::deserialize(d)?;
+    if let Some(i) = words.iter().position(|w| w.trim().is_empty()) {
+        return Err(D::Error::custom(format!(
+            "allowlist.stopwords[{i}] is blank: it would allow every finding"
+        )));
+    }
+    Ok(words)
+}
+
+fn allow_regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let regexes = Vec::<String>::deserialize(d)?;
+    for (i, r) in regexes.iter().enumerate() {
+        let re = Regex::new(r).map_err(|e| {
+            D::Error::custom(format!("allowlist.regexes[{i}] is not a valid regex: {e}"))
+        })?;
+        if crate::rules::matches_everything(&re) {
+            return Err(D::Error::custom(format!(
+                "allowlist.regexes[{i}] (`{r}`) matches the empty string: it would allow every finding"
+            )));
+        }
+    }
+    Ok(regexes)
 }
 
 fn id_matches(pattern: &str, id: &str) -> bool {
@@ -263,8 +320,9 @@ fn gitignore(root: &Path, patterns: &[String], what: &str) -> anyhow::Result<Opt
     }
     let mut b = GitignoreBuilder::new(root);
     for p in patterns {
+        // The error quotes the pattern: "error parsing glob '[': ...".
         b.add_line(None, p)
-            .map_err(|e| anyhow::anyhow!("{what}: `{p}`: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
     }
     Ok(Some(b.build().map_err(|e| anyhow::anyhow!("{what}: {e}"))?))
 }
@@ -365,6 +423,98 @@ stopwords = ["localdev"]
         assert!(a.secret_allowed(b"abcdef"));
         assert!(a.secret_allowed(b"zz-localdev-zz"));
         assert!(!a.secret_allowed(b"zzz"));
+    }
+
+    #[test]
+    fn settings_that_switch_checks_off_are_errors_naming_the_key() {
+        for (text, key) in [
+            (
+                "[allowlist]\nstopwords = [\"\"]\n",
+                "allowlist.stopwords[0]",
+            ),
+            (
+                "[allowlist]\nstopwords = [\"a\", \"  \"]\n",
+                "allowlist.stopwords[1]",
+            ),
+            ("[allowlist]\nregexes = [\"\"]\n", "allowlist.regexes[0]"),
+            ("[allowlist]\nregexes = [\".*\"]\n", "allowlist.regexes[0]"),
+            ("[allowlist]\nregexes = [\"^x|\"]\n", "allowlist.regexes[0]"),
+            ("max_file_size = 0\n", "max_file_size"),
+            ("max_file_size = \"0MiB\"\n", "max_file_size"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(key), "{text}: {err}");
+            assert!(err.starts_with(":1:") || err.starts_with(":2:"), "{err}");
+        }
+        // Anchored at both ends, the empty regex allows only the empty secret.
+        assert!(parse("[allowlist]\nregexes = [\"^$\", \"^sk-test\"]\n").is_ok());
+    }
+
+    #[test]
+    fn wrong_values_get_plain_messages() {
+        let err = parse("\nformat = 5\n").unwrap_err();
+        assert_eq!(
+            err,
+            ":2: `format` must be one of human, json, sarif, junit, github or markdown (got 5)"
+        );
+        let err = parse("max_file_size = -1\n").unwrap_err();
+        assert!(err.starts_with(":1: `max_file_size`"), "{err}");
+        assert!(err.contains("(got -1)"), "{err}");
+        let err = parse("exclude = \"vendor\"\n").unwrap_err();
+        assert!(err.contains("`exclude` must be a list"), "{err}");
+        assert_eq!(
+            parse("max_file_size = 2048").unwrap().max_file_size,
+            Some(2048)
+        );
+        assert_eq!(
+            parse("max_file_size = \"1K\"").unwrap().max_file_size,
+            Some(1024)
+        );
+    }
+
+    const FULL: &str = r#"
+format = "sarif"
+max_file_size = "2MiB"
+exclude = ["vendor/", "*.min.js"]
+rule_dirs = ["rules"]
+baseline = "b.json"
+[rules]
+enable = ["openai.*"]
+disable = ["openai.legacy-key"]
+[allowlist]
+paths = ["fixtures/"]
+regexes = ["^sk-test"]
+stopwords = ["localdev"]
+[rotate]
+till_url = "http://localhost:1"
+max_activations = 10
+ip_whitelist = ["10.0.0.0/8"]
+"#;
+
+    proptest::proptest! {
+        #![proptest_config(crate::rules::fuzz::config(512))]
+
+        /// Any text, and any mutation of a full config, parses or fails with
+        /// a message; what parses builds its matchers without panicking.
+        #[test]
+        fn config_text_never_panics(text in crate::rules::fuzz::text_like(FULL)) {
+            match parse(&text) {
+                Ok(file) => {
+                    let config = Config { file, dir: PathBuf::from("."), path: None };
+                    let root = Path::new("/repo");
+                    let _ = config.allowlist(root);
+                    let _ = config.excludes(root);
+                    let _ = config.history_excludes(root, false);
+                    if let Some(size) = config.max_file_size().unwrap() {
+                        proptest::prop_assert!(size > 0);
+                    }
+                }
+                Err(e) => {
+                    proptest::prop_assert!(e.len() > 2, "{}", e);
+                    proptest::prop_assert!(e.starts_with(':'), "{}", e);
+                }
+            }
+        }
     }
 
     #[test]

@@ -207,8 +207,8 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
         message,
     };
     let parsed: RuleFile = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
-        err(line, e.message().to_string())
+        let (line, message) = toml_error(text, &e);
+        err(line, message)
     })?;
     let mut rules = Vec::with_capacity(parsed.rules.len());
     for spec in parsed.rules {
@@ -260,15 +260,22 @@ fn parse_rules(file: &str, text: &str, check_patterns: bool) -> Result<Vec<Rule>
                     })?;
             }
             for allow in &spec.allow {
-                regex_syntax::Parser::new()
-                    .parse(allow.get_ref())
-                    .map_err(|e| {
-                        rule_err(
-                            line_of(text, allow.span().start),
-                            format!("invalid allow pattern: {e}"),
-                        )
-                    })?;
+                let line = line_of(text, allow.span().start);
+                let re = regex::bytes::Regex::new(allow.get_ref())
+                    .map_err(|e| rule_err(line, format!("invalid allow pattern: {e}")))?;
+                if matches_everything(&re) {
+                    return Err(rule_err(
+                        line,
+                        format!("allow pattern `{}` matches the empty string, so it would allow every match of the rule", allow.get_ref()),
+                    ));
+                }
             }
+        }
+        if let Some(i) = spec.stopwords.iter().position(|w| w.trim().is_empty()) {
+            return Err(rule_err(
+                id_line,
+                format!("stopwords[{i}] is blank: it would drop every match of the rule"),
+            ));
         }
         if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.trim().len() < 2) {
             return Err(rule_err(
@@ -367,6 +374,57 @@ fn compile_with(
             }
             (None, None) => e.to_string(),
         })
+}
+
+/// True when an allowlist regex matches the empty string at the start of
+/// any text, so that it matches (and allows) every secret. `^$` matches the
+/// empty string too but nothing else, and is left alone.
+pub fn matches_everything(re: &regex::bytes::Regex) -> bool {
+    re.is_match(b"") && re.is_match(b"sk-Proj_0/9+Z=.x")
+}
+
+/// A TOML error as `(line, message)`, with serde's type errors ("invalid
+/// type: integer `5`, expected a sequence") said in the file's own terms:
+/// the key, what it must be and what it got.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> (Option<usize>, String) {
+    let span = e.span();
+    let line = span.as_ref().map(|s| line_of(text, s.start));
+    let key = span.and_then(|s| key_before(text, s.start));
+    (line, plain_message(e.message().trim_end(), key))
+}
+
+/// The key of a `key = value` line, when `offset` is where its value starts.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let key = line.trim_end().strip_suffix('=')?.trim();
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-.\"'".contains(&b);
+    (!key.is_empty() && key.bytes().all(plain)).then_some(key)
+}
+
+fn plain_message(message: &str, key: Option<&str>) -> String {
+    let parts = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((got, expected)) = parts else {
+        return message.to_string();
+    };
+    let expected = match expected {
+        "a sequence" => "a list ([...])",
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more",
+        "i32" | "i64" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a map" => "a table",
+        "path string" => "a path (a string)",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    };
+    match key {
+        Some(key) => format!("`{key}` must be {expected} (got {got})"),
+        None => format!("expected {expected} here (got {got})"),
+    }
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -586,11 +644,150 @@ negative_examples = ["acme_short"]
     }
 
     #[test]
+    fn blank_stopwords_and_allow_everything_patterns_are_refused() {
+        let text = GOOD.replacen(
+            "examples = [",
+            "stopwords = [\"ok\", \"\"]\nexamples = [",
+            1,
+        );
+        let msg = parse_rule_file("s.toml", &text).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("s.toml:3: rule `acme.api-key`: stopwords[1]"),
+            "{msg}"
+        );
+        let text = GOOD.replacen("examples = [", "allow = ['^test', '.*']\nexamples = [", 1);
+        let msg = parse_rule_file("a.toml", &text).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("a.toml:8: rule `acme.api-key`: allow pattern `.*`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn type_mistakes_name_the_key() {
+        let text = GOOD.replace("keywords = [\"acme_\"]", "keywords = \"acme_\"");
+        let msg = parse_rule_file("k.toml", &text).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "k.toml:6: `keywords` must be a list ([...]) (got string \"acme_\")"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(fuzz::config(256))]
+
+        /// Any text, and any mutation of a built-in rule file, parses or
+        /// fails with a message naming the file and a line inside it.
+        #[test]
+        fn rule_files_never_panic(text in fuzz::text_like(BUILTIN_RULE_FILES[0].1)) {
+            if let Err(e) = parse_rule_file("f.toml", &text) {
+                proptest::prop_assert!(!e.message.is_empty());
+                proptest::prop_assert_eq!(&e.file, "f.toml");
+                if let Some(line) = e.line {
+                    proptest::prop_assert!(line >= 1 && line <= text.lines().count() + 1, "{}", e);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn builtin_rules_load_and_pass_the_full_pattern_checks() {
         let set = RuleSet::builtin().unwrap();
         assert!(!set.is_empty());
         for (name, text) in BUILTIN_RULE_FILES {
             parse_rule_file(name, text).unwrap();
+        }
+    }
+}
+
+/// Inputs for the property tests of every parser till-scan owns (config,
+/// rule files, baseline, the git index reader, `--report` input): random
+/// bytes, and a valid sample with bits flipped, bytes set, runs inserted or
+/// deleted, or the end cut off.
+#[cfg(test)]
+pub(crate) mod fuzz {
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    pub enum Edit {
+        Flip(usize, u8),
+        Set(usize, u8),
+        Insert(usize, Vec<u8>),
+        Delete(usize, usize),
+        Truncate(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        // Bytes that matter to TOML and JSON, besides any byte at all.
+        let interesting = prop_oneof![
+            any::<u8>(),
+            proptest::sample::select(b"\"'[]{}=,.:\\\n#0-9eE+ \x00\xff".to_vec()),
+        ];
+        prop_oneof![
+            (any::<usize>(), 0u8..8).prop_map(|(i, b)| Edit::Flip(i, b)),
+            (any::<usize>(), interesting).prop_map(|(i, b)| Edit::Set(i, b)),
+            (
+                any::<usize>(),
+                proptest::collection::vec(any::<u8>(), 1..16)
+            )
+                .prop_map(|(i, v)| Edit::Insert(i, v)),
+            (any::<usize>(), 1usize..64).prop_map(|(i, n)| Edit::Delete(i, n)),
+            any::<usize>().prop_map(Edit::Truncate),
+        ]
+    }
+
+    /// Applies `edits` to `sample`; positions wrap around its length.
+    pub fn apply(sample: &[u8], edits: &[Edit]) -> Vec<u8> {
+        let mut out = sample.to_vec();
+        for e in edits {
+            let at = |i: usize, len: usize| if len == 0 { 0 } else { i % len };
+            match e {
+                Edit::Flip(i, bit) if !out.is_empty() => {
+                    let i = at(*i, out.len());
+                    out[i] ^= 1 << bit;
+                }
+                Edit::Set(i, b) if !out.is_empty() => {
+                    let i = at(*i, out.len());
+                    out[i] = *b;
+                }
+                Edit::Insert(i, bytes) => {
+                    let i = at(*i, out.len() + 1);
+                    out.splice(i..i, bytes.iter().copied());
+                }
+                Edit::Delete(i, n) if !out.is_empty() => {
+                    let i = at(*i, out.len());
+                    let end = (i + n).min(out.len());
+                    out.drain(i..end);
+                }
+                Edit::Truncate(n) => out.truncate(at(*n, out.len() + 1)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Random bytes, or `sample` with one to eight edits.
+    pub fn bytes_like(sample: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            1 => proptest::collection::vec(any::<u8>(), 0..512),
+            4 => proptest::collection::vec(edit(), 1..8)
+                .prop_map(move |edits| apply(&sample, &edits)),
+        ]
+    }
+
+    /// Like [`bytes_like`], as text (invalid UTF-8 replaced), for the
+    /// parsers that take `&str`.
+    pub fn text_like(sample: &str) -> impl Strategy<Value = String> {
+        bytes_like(sample.as_bytes().to_vec())
+            .prop_map(|b| String::from_utf8_lossy(&b).into_owned())
+    }
+
+    /// Few cases, no regression files: a few seconds in a debug build.
+    pub fn config(cases: u32) -> ProptestConfig {
+        ProptestConfig {
+            cases,
+            failure_persistence: None,
+            ..ProptestConfig::default()
         }
     }
 }

@@ -216,8 +216,37 @@ struct FindingsOnly {
     findings: Vec<JsonFinding>,
 }
 
-/// Reads the findings back from a JSON report written by [`write`].
+/// Reads the findings back from a JSON report written by [`write`]. The
+/// error says what the document is instead when it is not one (SARIF, a
+/// baseline, another tool's list), without serde's type names.
 pub fn read_findings(text: &str) -> Result<Vec<JsonFinding>, String> {
+    let foreign = |what: &str| {
+        format!("not a till-scan JSON report ({what}; write one with `--format json`)")
+    };
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let problem = message
+            .rsplit_once(" at line ")
+            .map_or(&*message, |(p, _)| p);
+        foreign(&format!("not JSON: {problem} at line {}", e.line()))
+    })?;
+    let Some(obj) = value.as_object() else {
+        return Err(foreign(if value.is_array() {
+            "it is a JSON list"
+        } else {
+            "it is not a JSON object"
+        }));
+    };
+    if obj.contains_key("runs") {
+        return Err(foreign("it is a SARIF log"));
+    }
+    if obj.contains_key("entries") && !obj.contains_key("findings") {
+        return Err(foreign("it is a till-scan baseline"));
+    }
+    if !obj.contains_key("findings") {
+        return Err(foreign("it has no `findings`"));
+    }
+    drop(value);
     let doc: FindingsOnly =
         serde_json::from_str(text).map_err(|e| format!("not a till-scan JSON report: {e}"))?;
     if let Some(schema) = &doc.schema {
@@ -234,6 +263,42 @@ pub fn read_findings(text: &str) -> Result<Vec<JsonFinding>, String> {
         ));
     }
     Ok(doc.findings)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::sample;
+    use super::*;
+    use crate::rules::fuzz;
+
+    #[test]
+    fn other_documents_are_named() {
+        let cases = [
+            ("[]", "a JSON list"),
+            (r#"{"version": "2.1.0", "runs": []}"#, "a SARIF log"),
+            (r#"{"version": 1, "entries": []}"#, "a till-scan baseline"),
+            ("{}", "no `findings`"),
+            ("{", "not JSON"),
+        ];
+        for (text, what) in cases {
+            let err = read_findings(text).unwrap_err();
+            assert!(err.starts_with("not a till-scan JSON report ("), "{err}");
+            assert!(err.contains(what), "{text}: {err}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(fuzz::config(384))]
+
+        #[test]
+        fn report_input_never_panics(
+            text in fuzz::text_like(&sample::render(write, &sample::result(), true, false)),
+        ) {
+            if let Err(e) = read_findings(&text) {
+                proptest::prop_assert!(e.starts_with("not a till-scan JSON report") || e.contains("version"), "{}", e);
+            }
+        }
+    }
 }
 
 /// A small hand-built scan result shared by the report tests: one Acme key

@@ -7,13 +7,24 @@
 //!
 //! Returns `None` whenever the index is something this reader does not
 //! handle (index v4 path compression, split or sparse indexes, unmerged
-//! entries, no cache-tree): the caller then asks libgit2 for the full diff.
+//! entries, no cache-tree, a checksum that does not match, a file over
+//! [`MAX_INDEX_SIZE`], directories nested deeper than [`MAX_DEPTH`]): the
+//! caller then asks libgit2 for the full diff, which explains a broken index.
+//! The file is read into memory, not mapped: a mapped file truncated under
+//! us would kill the process with SIGBUS.
 
 use std::collections::HashSet;
 
 use git2::{Oid, Repository};
 
 use super::tree::ChangedPath;
+
+/// Larger indexes (millions of entries) go the libgit2 way.
+pub const MAX_INDEX_SIZE: u64 = 256 << 20;
+
+/// Deeper directory nesting goes the libgit2 way: the reader recurses once
+/// per level, on a hook thread's stack.
+pub const MAX_DEPTH: usize = 200;
 
 /// One index entry; the object id stays raw bytes until it is needed.
 struct Entry<'a> {
@@ -45,9 +56,17 @@ fn is_blob_mode(mode: u32) -> bool {
     mode == 0o100644 || mode == 0o100755
 }
 
+/// True when the trailing SHA-1 is that of the rest of the file, as git
+/// checks on every read (`index.skipHash` writes zeros there instead).
+fn checksum_ok(data: &[u8]) -> bool {
+    use sha1::{Digest, Sha1};
+    let (body, sum) = data.split_at(data.len() - 20);
+    sum.iter().all(|&b| b == 0) || Sha1::digest(body).as_slice() == sum
+}
+
 /// Parses the entries and the cache-tree, or `None` if unsupported.
 fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
-    if data.len() < 12 + 20 || &data[..4] != b"DIRC" {
+    if data.len() < 12 + 20 || &data[..4] != b"DIRC" || !checksum_ok(data) {
         return None;
     }
     let version = be32(&data[4..]);
@@ -57,7 +76,9 @@ fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
     let count = be32(&data[8..]) as usize;
     let body_end = data.len() - 20; // trailing checksum
     let mut pos = 12;
-    let mut entries = Vec::with_capacity(count);
+    // Every entry takes 64 bytes or more: a count the file cannot hold is
+    // not allowed to reserve gigabytes.
+    let mut entries = Vec::with_capacity(count.min(data.len() / 64));
     for _ in 0..count {
         let fixed = data.get(pos..pos + 62)?;
         let mode = be32(&fixed[24..]);
@@ -108,12 +129,15 @@ fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
 
 fn parse_cache_tree(ext: &[u8]) -> Option<CacheNode<'_>> {
     let mut pos = 0;
-    let node = parse_node(ext, &mut pos)?;
+    let node = parse_node(ext, &mut pos, 0)?;
     Some(node)
 }
 
-fn parse_node<'a>(ext: &'a [u8], pos: &mut usize) -> Option<CacheNode<'a>> {
-    let nul = memchr::memchr(0, &ext[*pos..])?;
+fn parse_node<'a>(ext: &'a [u8], pos: &mut usize, depth: usize) -> Option<CacheNode<'a>> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let nul = memchr::memchr(0, ext.get(*pos..)?)?;
     let name = &ext[*pos..*pos + nul];
     *pos += nul + 1;
     let nl = memchr::memchr(b'\n', &ext[*pos..])?;
@@ -129,9 +153,10 @@ fn parse_node<'a>(ext: &'a [u8], pos: &mut usize) -> Option<CacheNode<'a>> {
     } else {
         None
     };
-    let mut children = Vec::with_capacity(subtrees);
+    // Every node takes 5 bytes or more (`\0-1 0\n` is 7).
+    let mut children = Vec::with_capacity(subtrees.min((ext.len() - *pos) / 5));
     for _ in 0..subtrees {
-        children.push(parse_node(ext, pos)?);
+        children.push(parse_node(ext, pos, depth + 1)?);
     }
     Some(CacheNode {
         name,
@@ -148,15 +173,35 @@ pub fn staged_changes(
     index_file: &std::path::Path,
     head: Option<&git2::Tree<'_>>,
 ) -> Option<(Vec<ChangedPath>, Vec<Oid>)> {
+    use std::io::Read;
     let file = std::fs::File::open(index_file).ok()?;
-    // SAFETY: git replaces the index by renaming a new file over it, never by
-    // writing in place, so the mapped bytes do not change under us; a
-    // truncated or concurrently rewritten file only fails the parse.
-    let data = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-    let (entries, root) = parse(&data)?;
+    if file.metadata().ok()?.len() > MAX_INDEX_SIZE {
+        return None;
+    }
+    let mut data = Vec::new();
+    file.take(MAX_INDEX_SIZE + 1).read_to_end(&mut data).ok()?;
+    if data.len() as u64 > MAX_INDEX_SIZE {
+        return None;
+    }
+    changes_in(repo, &data, head)
+}
+
+/// [`staged_changes`] of an index already read.
+fn changes_in(
+    repo: &Repository,
+    data: &[u8],
+    head: Option<&git2::Tree<'_>>,
+) -> Option<(Vec<ChangedPath>, Vec<Oid>)> {
+    let (entries, root) = parse(data)?;
     let mut out = (Vec::new(), Vec::new());
     compare_dir(repo, Some(&root), head, &entries, &mut Vec::new(), &mut out).ok()?;
     Some(out)
+}
+
+/// True when `rest` (an entry's path below the current directory) is
+/// inside its subdirectory `dir`.
+fn in_dir(rest: &[u8], dir: &[u8]) -> bool {
+    rest.len() > dir.len() && rest.starts_with(dir) && rest[dir.len()] == b'/'
 }
 
 /// Compares the index entries of one directory (`entries`, all under
@@ -175,6 +220,9 @@ fn compare_dir<'e>(
         }
     }
     let base = prefix.len();
+    if memchr::memchr_iter(b'/', prefix).count() >= MAX_DEPTH {
+        return Err(git2::Error::from_str("directories nested too deep"));
+    }
     let children: std::collections::HashMap<&[u8], &CacheNode<'_>> = node
         .map(|n| n.children.iter().map(|c| (c.name, c)).collect())
         .unwrap_or_default();
@@ -190,20 +238,26 @@ fn compare_dir<'e>(
                 let head_entry = head.and_then(|t| t.get_name_bytes(dir));
                 present.insert(dir);
                 if let (Some(c), Some(h)) = (child, &head_entry) {
-                    if c.oid == Some(h.id()) && i + c.entry_count <= entries.len() {
+                    // The recorded count must end exactly where the
+                    // directory's entries end, or the skip would pass over
+                    // a neighbour's files.
+                    let end = i.checked_add(c.entry_count).filter(|&e| e > i);
+                    let exact = end.is_some_and(|end| {
+                        end <= entries.len()
+                            && in_dir(&entries[end - 1].path[base..], dir)
+                            && entries
+                                .get(end)
+                                .is_none_or(|e| !in_dir(&e.path[base..], dir))
+                    });
+                    if c.oid == Some(h.id()) && exact {
                         // Unchanged since HEAD: skip it without reading its tree.
-                        i += c.entry_count.max(1);
+                        i = end.unwrap_or(i + 1);
                         continue;
                     }
                 }
                 let mut j = i + 1;
-                while j < entries.len() {
-                    let r = &entries[j].path[base..];
-                    if r.len() > slash && &r[..slash] == dir && r[slash] == b'/' {
-                        j += 1;
-                    } else {
-                        break;
-                    }
+                while j < entries.len() && in_dir(&entries[j].path[base..], dir) {
+                    j += 1;
                 }
                 let head_sub = match head_entry {
                     Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
@@ -253,4 +307,132 @@ fn compare_dir<'e>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::fuzz;
+    use proptest::prelude::*;
+
+    /// A repository with one commit and, staged on top, a changed file, a
+    /// new file and a deleted one; libgit2 writes the index with a
+    /// cache-tree (valid for `docs/`, invalid for `src/`).
+    fn sample() -> (tempfile::TempDir, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = Repository::init(root).unwrap();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("a.txt", "a\n");
+        write("docs/readme.md", "docs\n");
+        write("src/lib.rs", "fn main() {}\n");
+        write("src/deep/x.txt", "x\n");
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(0, 0)).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "first", &tree, &[])
+            .unwrap();
+        write("src/lib.rs", "fn main() { changed() }\n");
+        write("src/new.txt", "new\n");
+        index.add_path(Path::new("src/lib.rs")).unwrap();
+        index.add_path(Path::new("src/new.txt")).unwrap();
+        index.remove_path(Path::new("a.txt")).unwrap();
+        index.write().unwrap();
+        let data = std::fs::read(repo.path().join("index")).unwrap();
+        (dir, data)
+    }
+
+    use std::path::Path;
+
+    fn with_checksum(mut data: Vec<u8>) -> Vec<u8> {
+        use sha1::{Digest, Sha1};
+        if data.len() >= 20 {
+            let body = data.len() - 20;
+            let sum = Sha1::digest(&data[..body]);
+            data[body..].copy_from_slice(&sum);
+        }
+        data
+    }
+
+    #[test]
+    fn reads_what_libgit2_writes() {
+        let (dir, data) = sample();
+        let repo = Repository::open(dir.path()).unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let (changed, deleted) = changes_in(&repo, &data, Some(&head)).expect("fast path");
+        let mut paths: Vec<&str> = changed.iter().map(|c| c.0.as_str()).collect();
+        paths.sort();
+        assert_eq!(paths, ["src/lib.rs", "src/new.txt"]);
+        assert_eq!(deleted.len(), 1, "a.txt");
+        // Through the file too.
+        assert!(staged_changes(&repo, &repo.path().join("index"), Some(&head)).is_some());
+    }
+
+    #[test]
+    fn a_corrupt_or_truncated_index_goes_the_slow_way() {
+        let (dir, data) = sample();
+        let repo = Repository::open(dir.path()).unwrap();
+        let mut flipped = data.clone();
+        flipped[40] ^= 1;
+        assert!(parse(&flipped).is_none(), "checksum mismatch");
+        assert!(parse(&data[..data.len() / 2]).is_none());
+        assert!(parse(&data[..31]).is_none());
+        let file = repo.path().join("index");
+        std::fs::write(&file, &data[..data.len() - 7]).unwrap();
+        assert!(staged_changes(&repo, &file, None).is_none());
+    }
+
+    #[test]
+    fn absurd_counts_reserve_nothing_and_deep_trees_are_refused() {
+        // A cache-tree claiming 2^63 subtrees, then one nested too deep.
+        assert!(parse_cache_tree(b"\x009 9223372036854775807\n").is_none());
+        let mut deep = Vec::new();
+        for _ in 0..=MAX_DEPTH + 1 {
+            deep.extend_from_slice(b"d\0-1 1\n");
+        }
+        assert!(parse_cache_tree(&deep).is_none());
+        // An index header claiming 4 billion entries.
+        let mut data = b"DIRC\0\0\0\x02\xff\xff\xff\xff".to_vec();
+        data.extend_from_slice(&[0; 20]);
+        assert!(parse(&with_checksum(data)).is_none());
+    }
+
+    proptest! {
+        #![proptest_config(fuzz::config(512))]
+
+        /// Random bytes and mutated indexes, with the checksum left broken
+        /// or made to match: never a panic, and whatever parses can be
+        /// compared with HEAD.
+        #[test]
+        fn index_bytes_never_panic(
+            bytes in fuzz::bytes_like(sample().1),
+            fix in any::<bool>(),
+        ) {
+            let bytes = if fix { with_checksum(bytes) } else { bytes };
+            let _ = parse(&bytes);
+        }
+    }
+
+    #[test]
+    fn mutated_indexes_compare_with_head_without_panicking() {
+        let (dir, data) = sample();
+        let repo = Repository::open(dir.path()).unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let mut runner = proptest::test_runner::TestRunner::new(fuzz::config(256));
+        runner
+            .run(&fuzz::bytes_like(data), |bytes| {
+                let bytes = with_checksum(bytes);
+                let _ = changes_in(&repo, &bytes, Some(&head));
+                let _ = changes_in(&repo, &bytes, None);
+                Ok(())
+            })
+            .unwrap();
+    }
 }
