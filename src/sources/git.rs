@@ -1076,6 +1076,11 @@ impl Progress {
     }
 }
 
+/// An object id as git prints it: 40 (SHA-1) or 64 (SHA-256) hex digits.
+fn is_sha(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The refs a `pre-push` hook receives on standard input:
 /// `<local ref> <local sha> <remote ref> <remote sha>` per line.
 pub fn parse_push_updates(input: &str) -> Result<Vec<(String, String)>> {
@@ -1085,8 +1090,10 @@ pub fn parse_push_updates(input: &str) -> Result<Vec<(String, String)>> {
         .map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             match fields.as_slice() {
-                [_, local, _, remote] => Ok((local.to_string(), remote.to_string())),
-                _ => bail!("unexpected pre-push input line `{line}` (want `<local ref> <local sha> <remote ref> <remote sha>`)"),
+                [_, local, _, remote] if is_sha(local) && is_sha(remote) => {
+                    Ok((local.to_string(), remote.to_string()))
+                }
+                _ => bail!("unexpected pre-push input line `{line}` (want `<local ref> <local sha> <remote ref> <remote sha>`, shas of 40 or 64 hex digits)"),
             }
         })
         .collect()
@@ -1106,5 +1113,13 @@ mod tests {
         let updates = parse_push_updates(&input).unwrap();
         assert_eq!(updates, vec![("a".repeat(40), ZERO_SHA.to_string())]);
         assert!(parse_push_updates("garbage").is_err());
+        // Four fields are not enough: the shas must be shas.
+        assert!(parse_push_updates("a b c d").is_err());
+        let bad = format!(
+            "refs/heads/main {} refs/heads/main {}",
+            "g".repeat(40),
+            ZERO_SHA
+        );
+        assert!(parse_push_updates(&bad).is_err());
     }
 }
