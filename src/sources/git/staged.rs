@@ -1,0 +1,113 @@
+//! The staged changes of the index relative to HEAD: what `git commit` is
+//! about to record, for the pre-commit check.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use git2::{Oid, Repository};
+
+use super::commits::{diff_changes, diff_options, drop_excluded, Change};
+use super::progress::Progress;
+use super::{attribute, open, scan_blob, Damage};
+use crate::scanner::{BlobHit, Scanner, Worker};
+
+/// What the index stages relative to HEAD, ready to scan.
+pub struct StagedChanges {
+    repo: Repository,
+    changes: Vec<Change>,
+}
+impl StagedChanges {
+    /// Drops the changes whose path is excluded.
+    pub fn retain_paths(&mut self, exclude: Option<&ignore::gitignore::Gitignore>) {
+        drop_excluded(&mut self.changes, 0, exclude);
+    }
+}
+/// Finds what the index stages (reads no blob).
+pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
+    let repo = open(path)?;
+    if repo.is_bare() {
+        bail!(
+            "{} is a bare repository: it has no index to scan",
+            path.display()
+        );
+    }
+    let head = match repo.head() {
+        Ok(h) => Some(h.peel_to_tree().context("cannot read HEAD's tree")?),
+        Err(e)
+            if e.code() == git2::ErrorCode::UnbornBranch
+                || e.code() == git2::ErrorCode::NotFound =>
+        {
+            None
+        }
+        Err(e) => bail!("cannot read HEAD: {}", e.message()),
+    };
+    // `git commit -a` and `git commit <path>` build a temporary index and
+    // tell hooks where it is; a plain commit uses the repository's own.
+    let index_file = match std::env::var_os("GIT_INDEX_FILE") {
+        Some(f) if !f.is_empty() => std::path::PathBuf::from(f),
+        _ => repo.path().join("index"),
+    };
+    // The cache-tree fast path reads a handful of objects; libgit2's diff
+    // compares every index entry and is the fallback for unusual indexes.
+    let (changed, deleted) =
+        match super::super::index::staged_changes(&repo, &index_file, head.as_ref()) {
+            Some(found) => found,
+            None => {
+                let index = git2::Index::open(&index_file)
+                    .with_context(|| format!("cannot read the index {}", index_file.display()))?;
+                let diff = repo
+                    .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
+                    .context("cannot compare the index with HEAD")?;
+                diff_changes(&diff)
+            }
+        };
+    let changes: Vec<Change> = changed
+        .into_iter()
+        .map(|(path, new, old)| Change {
+            commit: None,
+            path,
+            new,
+            old: old.map(|o| vec![o]).unwrap_or_else(|| deleted.clone()),
+        })
+        .collect();
+    drop(head);
+    Ok(StagedChanges { repo, changes })
+}
+/// Scans the blobs of staged changes and records the secrets they add.
+/// Returns how many blobs could not be read (each reported as an error).
+pub fn scan_staged_changes(
+    scanner: &Scanner,
+    staged: &StagedChanges,
+    max_blob_size: u64,
+) -> Result<usize> {
+    let damage = Damage::new(scanner);
+    // A commit stages a handful of blobs: scan them here, with the handle
+    // that found them, rather than start workers.
+    let mut worker = Worker::default();
+    let progress = Progress::start(false, None);
+    let mut results: HashMap<Oid, Vec<BlobHit>> = HashMap::new();
+    let mut seen: HashSet<Oid> = HashSet::new();
+    for change in &staged.changes {
+        for blob in std::iter::once(&change.new).chain(&change.old) {
+            if !seen.insert(*blob) {
+                continue;
+            }
+            let label = || format!("{} (staged)", change.path);
+            if let Some(hits) = scan_blob(
+                &staged.repo,
+                scanner,
+                &damage,
+                &mut worker,
+                *blob,
+                &label,
+                max_blob_size,
+                &progress,
+            ) {
+                results.insert(*blob, hits);
+            }
+        }
+    }
+    attribute(scanner, &staged.changes, &[], &results);
+    Ok(damage.count())
+}
