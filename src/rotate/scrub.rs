@@ -56,7 +56,15 @@ const KEY_PREFIXES: [&str; 24] = [
 /// token, the scoped keys minted so far), shared by the clients that talk to
 /// servers so that each can scrub what it is answered. Cloning shares the set.
 #[derive(Clone, Default)]
-pub struct Secrets(Arc<Mutex<Vec<String>>>);
+pub struct Secrets(Arc<Mutex<Held>>);
+
+#[derive(Default)]
+struct Held {
+    /// Keys the user holds: upstream keys, the admin key, the token.
+    theirs: Vec<String>,
+    /// Scoped keys minted in this run.
+    minted: Vec<String>,
+}
 
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,20 +77,32 @@ impl Secrets {
         Secrets::default()
     }
 
-    /// Remembers a secret (blank ones are ignored).
+    /// Remembers a secret of the user's (blank ones are ignored).
     pub fn add(&self, secret: &str) {
+        self.push(secret, |h| &mut h.theirs);
+    }
+
+    /// Remembers a scoped key minted in this run.
+    pub fn add_minted(&self, scoped: &str) {
+        self.push(scoped, |h| &mut h.minted);
+    }
+
+    fn push(&self, secret: &str, list: impl Fn(&mut Held) -> &mut Vec<String>) {
         let secret = secret.trim();
         if secret.is_empty() {
             return;
         }
-        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let list = list(&mut held);
         if !list.iter().any(|s| s == secret) {
             list.push(secret.to_string());
         }
     }
 
+    /// Every secret, the minted ones included.
     fn list(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.theirs.iter().chain(&held.minted).cloned().collect()
     }
 
     /// Text from a server -> one line that is safe to print: see
@@ -91,10 +111,27 @@ impl Secrets {
         server_text(text, &self.list(), MAX_SHOWN)
     }
 
-    /// Removes the known secrets from a message of our own (which may quote
-    /// a server): nothing else is masked, nothing is cut.
+    /// Whether `text` holds one of the user's secrets or a piece of one
+    /// (minted keys do not count: a key's id may well be a part of its
+    /// scoped key).
+    pub fn holds_theirs(&self, text: &str) -> bool {
+        let list = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .theirs
+            .clone();
+        let windows = windows_of(&list);
+        replace_known(text, &list) != text || holds_piece(text, &windows)
+    }
+
+    /// Removes the known secrets, and tokens holding a piece of one, from a
+    /// message of our own (which may quote a server): nothing else is
+    /// masked, and nothing is cut or reflowed.
     pub fn scrub_known(&self, text: &str) -> String {
-        replace_known(text, &self.list())
+        let list = self.list();
+        let windows = windows_of(&list);
+        mask_tokens(&replace_known(text, &list), |t| holds_piece(t, &windows))
     }
 }
 
@@ -104,25 +141,10 @@ impl Secrets {
 /// cut to `max_chars` characters. Scrubbing comes first.
 pub fn server_text(text: &str, secrets: &[String], max_chars: usize) -> String {
     let text = &text[..floor_char_boundary(text, MAX_INPUT)];
-    let known = replace_known(text, secrets);
     let windows = windows_of(secrets);
-    let mut masked = String::with_capacity(known.len());
-    let mut token = String::new();
-    for c in known.chars().chain(std::iter::once(' ')) {
-        if is_token_char(c) {
-            token.push(c);
-            continue;
-        }
-        if !token.is_empty() {
-            if looks_secret(&token, &windows) {
-                masked.push_str(REDACTED);
-            } else {
-                masked.push_str(&token);
-            }
-            token.clear();
-        }
-        masked.push(c);
-    }
+    let masked = mask_tokens(&replace_known(text, secrets), |t| {
+        holds_piece(t, &windows) || looks_like_key(t)
+    });
     let one_line = masked
         .split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|w| !w.is_empty())
@@ -215,11 +237,37 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_.+/=~".contains(c)
 }
 
-fn looks_secret(token: &str, windows: &HashSet<&[u8]>) -> bool {
-    let bytes = token.as_bytes();
-    if bytes.len() >= WINDOW && bytes.windows(WINDOW).any(|w| windows.contains(w)) {
-        return true;
+/// Replaces every token (a run of [`is_token_char`]s) for which `secret`
+/// holds with `[redacted]`; every other character stays as it is.
+fn mask_tokens(text: &str, secret: impl Fn(&str) -> bool) -> String {
+    let mut masked = String::with_capacity(text.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, masked: &mut String| {
+        if !token.is_empty() {
+            masked.push_str(if secret(token) { REDACTED } else { token });
+            token.clear();
+        }
+    };
+    for c in text.chars() {
+        if is_token_char(c) {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut masked);
+            masked.push(c);
+        }
     }
+    flush(&mut token, &mut masked);
+    masked
+}
+
+/// Whether `token` shares [`WINDOW`] characters in a row with a secret.
+fn holds_piece(token: &str, windows: &HashSet<&[u8]>) -> bool {
+    let bytes = token.as_bytes();
+    bytes.len() >= WINDOW && bytes.windows(WINDOW).any(|w| windows.contains(w))
+}
+
+/// A known key format, or long and random-looking.
+fn looks_like_key(token: &str) -> bool {
     // Trailing sentence punctuation is not part of a key.
     let core = token.trim_end_matches(['.', '=', '/']);
     if KEY_PREFIXES
@@ -326,6 +374,23 @@ mod tests {
         // Ordinary words, ids, shas and paths stay readable.
         let plain = "key key_12 not found at /repos/acme/app/pulls (sha 4b825dc642cb6eb9a060e54bf8d69288fbee4904)";
         assert_eq!(server_text(plain, &known, MAX_SHOWN), plain);
+    }
+
+    #[test]
+    fn our_messages_keep_their_shape_and_lose_the_secrets() {
+        let secrets = Secrets::new();
+        secrets.add(KEY);
+        let text = format!(
+            "rotation failed:\n  Till key key_1 could not be revoked ({}…): revoke it yourself",
+            &KEY[..40]
+        );
+        assert_eq!(
+            secrets.scrub_known(&text),
+            "rotation failed:\n  Till key key_1 could not be revoked ([redacted]…): revoke it yourself"
+        );
+        // Key-shaped tokens of our own (ids, branch names) are left alone.
+        let ours = "branch till-scan/rotate-5f1c09ab, commit 3e9d0c1a7b22, key key_8Qx2Ab9ZzQ1x2Y3zAbCdEfGh";
+        assert_eq!(secrets.scrub_known(ours), ours);
     }
 
     #[test]

@@ -234,9 +234,10 @@ impl TillClient {
             .decode::<KeyEnvelope>("POST", "/admin/keys", &text)?
             .key;
         match key.scoped_key.as_deref() {
-            Some(scoped) if !scoped.is_empty() => self.secrets.add(scoped),
+            Some(scoped) if !scoped.is_empty() => self.secrets.add_minted(scoped),
             _ => return Err(self.shape("POST", "/admin/keys", "no `scopedKey` in the new key")),
         }
+        self.check_id(&key, "POST", "/admin/keys")?;
         Ok(key)
     }
 
@@ -264,9 +265,22 @@ impl TillClient {
     /// `GET /admin/keys`.
     pub fn list_keys(&self) -> Result<Vec<Key>, TillError> {
         let text = self.call("GET", "/admin/keys", None)?;
-        Ok(self
+        let keys = self
             .decode::<KeysEnvelope>("GET", "/admin/keys", &text)?
-            .keys)
+            .keys;
+        for key in &keys {
+            self.check_id(key, "GET", "/admin/keys")?;
+        }
+        Ok(keys)
+    }
+
+    /// Key ids are printed and go in the pull request: one that repeats a
+    /// secret is refused.
+    fn check_id(&self, key: &Key, method: &'static str, path: &str) -> Result<(), TillError> {
+        if self.secrets.holds_theirs(&key.id) {
+            return Err(self.shape(method, path, "a key's `id` repeats a secret"));
+        }
+        Ok(())
     }
 
     /// `DELETE /admin/keys/{id}`: revokes a key.

@@ -303,6 +303,8 @@ impl Workspace {
             });
             callbacks.push_update_reference(|name, status| {
                 if let Some(msg) = status {
+                    // The remote's words: scrubbed like any server's.
+                    let msg = super::scrub::server_text(msg, &[], super::scrub::MAX_SHOWN);
                     *rejected.borrow_mut() = Some(format!("{name} rejected: {msg}"));
                 }
                 Ok(())

@@ -186,6 +186,23 @@ fn rotate_serde_error_on_a_wrongly_typed_field_does_not_quote_it() {
 }
 
 #[test]
+fn rotate_key_id_that_repeats_the_key_never_reaches_the_pull_request() {
+    let w = World::new();
+    let body = json!({"key": {"id": format!("id-{}", &OPENAI[8..40]), "provider": "openai",
+        "status": "active", "scopedKey": "till_sk_0123.abcd"}});
+    w.till
+        .reply_matching("POST", "/admin/keys", Reply::json(201, &body), 1);
+    let run = w.rotate(&[]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("a key's `id` repeats a secret"),
+        "{run}"
+    );
+    assert!(w.github.create_bodies().is_empty(), "{run}");
+    w.assert_untouched(&run);
+}
+
+#[test]
 fn rotate_plain_text_body_is_scrubbed_before_it_is_cut() {
     let w = World::new();
     // The key starts at character 92: a cut at 200 characters made before
