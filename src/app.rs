@@ -596,11 +596,10 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
 
     let rc = &setup.config.file.rotate;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    // The host alone: no user info, port or path (remote URLs are matched
+    // by host, and the GitHub token goes only to this host and the API's).
     let github_host = env("GITHUB_SERVER_URL")
-        .and_then(|u| {
-            u.split_once("://")
-                .map(|(_, rest)| rest.trim_end_matches('/').to_string())
-        })
+        .and_then(|u| rotate::endpoint::host_of(&u))
         .unwrap_or_else(|| "github.com".to_string());
     let seconds = |name: &str, default: f64| {
         env(name)

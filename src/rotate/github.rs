@@ -1,10 +1,15 @@
 //! The GitHub side of a rotation, through octocrab: the repository's default
 //! branch, an open pull request for a head branch, and opening one. The API
-//! base comes from `GITHUB_API_URL` (GitHub Enterprise, tests).
+//! base comes from `GITHUB_API_URL` (GitHub Enterprise, tests); it must be
+//! https (or http to this machine), and every string GitHub answers goes
+//! through [`Secrets::clean`] before an error carries it.
 
 use std::time::Duration;
 
 use octocrab::Octocrab;
+
+use super::endpoint::{display_url, require_tls, Purpose};
+use super::scrub::{json_error, Secrets};
 
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
 
@@ -83,10 +88,12 @@ pub struct GitHubError {
 }
 
 pub struct GitHub {
+    /// Without user and password: what messages show.
     api: String,
     client: Octocrab,
     runtime: tokio::runtime::Runtime,
     repo: RepoName,
+    secrets: Secrets,
 }
 
 impl std::fmt::Debug for GitHub {
@@ -99,14 +106,25 @@ impl std::fmt::Debug for GitHub {
 }
 
 impl GitHub {
-    pub fn new(api: &str, token: String, repo: RepoName) -> Result<GitHub, GitHubError> {
-        let api = api.trim_end_matches('/').to_string();
+    /// A client for `repo` at `api`; GitHub's answers are scrubbed of
+    /// `secrets`, to which the token is added.
+    pub fn new(
+        api: &str,
+        token: String,
+        repo: RepoName,
+        secrets: Secrets,
+    ) -> Result<GitHub, GitHubError> {
+        let base = api.trim_end_matches('/').to_string();
+        let api = display_url(&base);
+        secrets.add(&token);
         let fail = |detail: String| GitHubError {
             api: api.clone(),
             action: "client set-up failed".into(),
             detail,
             status: None,
         };
+        // Before anything that could resolve or connect.
+        require_tls(&base, Purpose::GitHubApi).map_err(|e| fail(e.to_string()))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -114,8 +132,8 @@ impl GitHub {
         let client = {
             let _guard = runtime.enter();
             Octocrab::builder()
-                .base_uri(api.as_str())
-                .map_err(|e| fail(format!("invalid API URL: {e}")))?
+                .base_uri(base.as_str())
+                .map_err(|_| fail("invalid API URL".to_string()))?
                 .personal_token(token)
                 // A retried create could open the PR twice (a 5xx can hide a
                 // success); every failure is reported and undone instead.
@@ -130,6 +148,7 @@ impl GitHub {
             client,
             runtime,
             repo,
+            secrets,
         })
     }
 
@@ -137,19 +156,36 @@ impl GitHub {
         &self.repo
     }
 
+    /// Every string in it comes from GitHub or the HTTP stack, so each is
+    /// scrubbed; serde's messages quote values, so they are not used.
     fn error(&self, action: &str, e: octocrab::Error) -> GitHubError {
+        let clean = |text: &str| self.secrets.clean(text);
         let (status, detail) = match &e {
             octocrab::Error::GitHub { source, .. } => {
-                let mut detail =
-                    format!("HTTP {}: {}", source.status_code.as_u16(), source.message);
+                let mut detail = format!(
+                    "HTTP {}: {}",
+                    source.status_code.as_u16(),
+                    clean(&source.message)
+                );
                 for err in source.errors.iter().flatten() {
-                    if let Some(m) = err.get("message").and_then(|m| m.as_str()) {
-                        detail.push_str(&format!(" ({m})"));
+                    let text = match err {
+                        serde_json::Value::String(s) => Some(s.as_str()),
+                        other => other.get("message").and_then(|m| m.as_str()),
+                    };
+                    if let Some(m) = text {
+                        detail.push_str(&format!(" ({})", clean(m)));
                     }
                 }
                 (Some(source.status_code.as_u16()), detail)
             }
-            other => (None, describe(other)),
+            octocrab::Error::Serde { source, .. } => (None, json_error(source, None, &[])),
+            octocrab::Error::Json { source, .. } => {
+                let path = source.path().to_string();
+                let inner = json_error(source.inner(), None, &[]);
+                // The path is made of GitHub's member names: scrub it too.
+                (None, format!("{inner} at `{}`", clean(&path)))
+            }
+            other => (None, clean(&describe(other))),
         };
         GitHubError {
             api: self.api.clone(),
@@ -194,7 +230,7 @@ impl GitHub {
             .find(|pr| pr.head.ref_field == branch)
             .map(|pr| PullRequest {
                 number: pr.number,
-                url: pr.html_url.map(|u| u.to_string()).unwrap_or_default(),
+                url: self.pr_url(pr.html_url),
             }))
     }
 
@@ -217,8 +253,15 @@ impl GitHub {
             .map_err(|e| self.error("refused to open the pull request", e))?;
         Ok(PullRequest {
             number: pr.number,
-            url: pr.html_url.map(|u| u.to_string()).unwrap_or_default(),
+            url: self.pr_url(pr.html_url),
         })
+    }
+
+    /// A link GitHub sent, which is printed: only the run's secrets are
+    /// removed (a repository name may look random).
+    fn pr_url(&self, url: Option<impl std::fmt::Display>) -> String {
+        url.map(|u| self.secrets.scrub_known(&display_url(&u.to_string())))
+            .unwrap_or_default()
     }
 }
 

@@ -5,7 +5,8 @@
 //! until a push uses it.
 //!
 //! Credentials: `GITHUB_TOKEN` (as `x-access-token`), else git's credential
-//! helper; sent only to the remote being pushed to, never over redirects.
+//! helper; sent only to the host they were given for, over https (or http
+//! to this machine), never over redirects.
 
 use std::io::{self, Read, Write};
 use std::sync::{Mutex, Once};
@@ -14,8 +15,20 @@ use std::time::Duration;
 use base64::Engine;
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
-/// User and password for the remote of the current push.
-static CREDENTIALS: Mutex<Option<(String, String)>> = Mutex::new(None);
+use super::endpoint::{display_url, host_of, require_tls, Purpose};
+
+/// Credentials for one host, as the push that set them allows.
+pub struct Credentials {
+    pub host: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// The credentials of the current push. libgit2 creates transports through
+/// a process-wide factory, so they cannot travel with the push itself; they
+/// are bound to a host instead, and a request to any other host (or in the
+/// clear to another machine) goes without them.
+static CREDENTIALS: Mutex<Option<Credentials>> = Mutex::new(None);
 
 /// Registers this transport for `http://` and `https://` remotes (once).
 pub fn register() -> Result<(), git2::Error> {
@@ -39,9 +52,26 @@ pub fn register() -> Result<(), git2::Error> {
     result
 }
 
-/// Sets the credentials the next requests carry (`None`: anonymous).
-pub fn set_credentials(credentials: Option<(String, String)>) {
+/// Sets the credentials the next requests to their host carry (`None`:
+/// anonymous).
+pub fn set_credentials(credentials: Option<Credentials>) {
     *CREDENTIALS.lock().unwrap_or_else(|e| e.into_inner()) = credentials;
+}
+
+/// The `Authorization` header for a request to `url`, if credentials were
+/// given for its host and the request is not in the clear.
+fn authorization(url: &str) -> Option<String> {
+    let guard = CREDENTIALS.lock().unwrap_or_else(|e| e.into_inner());
+    let c = guard.as_ref()?;
+    let host = host_of(url)?;
+    if !host.eq_ignore_ascii_case(&c.host) || require_tls(url, Purpose::Push).is_err() {
+        return None;
+    }
+    let pair = format!("{}:{}", c.user, c.password);
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    ))
 }
 
 struct HttpSubtransport {
@@ -114,17 +144,8 @@ struct HttpStream {
 
 impl HttpStream {
     fn send(&mut self) -> io::Result<Box<dyn Read + Send>> {
-        let auth = CREDENTIALS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|(user, pass)| {
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-                )
-            });
-        let shown = strip_userinfo(&self.url);
+        let auth = authorization(&self.url);
+        let shown = display_url(&self.url);
         let sent = if self.method == "GET" {
             let mut req = self.agent.get(&self.url);
             if let Some(a) = &auth {
@@ -188,31 +209,23 @@ impl Write for HttpStream {
     }
 }
 
-/// `https://user:secret@host/x` -> `https://host/x`, for messages.
-pub(crate) fn strip_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}/{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn messages_never_show_url_credentials() {
-        assert_eq!(
-            strip_userinfo("https://x-access-token:ghs_1@github.com/a/b.git/info/refs"),
-            "https://github.com/a/b.git/info/refs"
-        );
-        assert_eq!(
-            strip_userinfo("http://127.0.0.1:9/r"),
-            "http://127.0.0.1:9/r"
-        );
+    fn credentials_go_only_to_their_host_and_never_in_the_clear() {
+        set_credentials(Some(Credentials {
+            host: "github.com".into(),
+            user: "x-access-token".into(),
+            password: "ghs_1".into(),
+        }));
+        assert!(authorization("https://github.com/a/b.git/info/refs").is_some());
+        assert!(authorization("https://GITHUB.com/a/b.git").is_some());
+        assert!(authorization("https://evil.example/a/b.git").is_none());
+        assert!(authorization("https://github.com.evil.example/a/b.git").is_none());
+        assert!(authorization("http://github.com/a/b.git").is_none());
+        set_credentials(None);
+        assert!(authorization("https://github.com/a/b.git").is_none());
     }
 }

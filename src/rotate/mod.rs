@@ -7,13 +7,19 @@
 //! repository, an existing PR) is checked first; then keys are minted; then
 //! the local commit, the push and the PR. A failure after minting revokes the
 //! keys minted in this run and undoes every local and remote change.
+//!
+//! What leaves the machine is decided by [`endpoint`] before any connection;
+//! what comes back from a server is scrubbed by [`scrub`] before it is shown,
+//! and every error and log line is scrubbed of the run's secrets once more.
 
+pub mod endpoint;
 pub mod github;
 pub mod http_transport;
 pub mod plan;
 pub mod pr;
 pub mod providers;
 pub mod rewrite;
+pub mod scrub;
 pub mod till;
 pub mod workspace;
 
@@ -22,9 +28,11 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
+use self::endpoint::{check_endpoint, display_url, is_network_url, GitHubHosts, Purpose};
 use self::github::{GitHub, RepoName};
 use self::plan::{Manual, Plan, Spot};
 use self::rewrite::Replacer;
+use self::scrub::Secrets;
 use self::till::{NewKey, TillClient};
 use self::workspace::{LocalChange, Workspace};
 
@@ -123,17 +131,59 @@ impl RotationReport {
 /// Progress lines for standard error; never a secret.
 pub type Log<'a> = &'a mut dyn FnMut(&str);
 
-/// Runs the rotation of `plan` in `ws`.
+/// Runs the rotation of `plan` in `ws`. A dry run contacts nothing.
 pub fn run(
     ws: &Workspace,
     plan: &Plan,
     opts: &RotateOptions,
     log: Log<'_>,
 ) -> Result<RotationReport> {
-    let mut report = RotationReport::new(plan, opts);
+    let report = RotationReport::new(plan, opts);
     if plan.rotations.is_empty() || opts.dry_run {
         return Ok(report);
     }
+    let secrets = Secrets::new();
+    for r in &plan.rotations {
+        secrets.add(r.secret.expose());
+    }
+    for s in [&opts.admin_key, &opts.github_token].into_iter().flatten() {
+        secrets.add(s);
+    }
+    for url in [&opts.till_url, &opts.github_api] {
+        add_userinfo(&secrets, url);
+    }
+    if let Ok(url) = ws.remote_url(&opts.remote) {
+        add_userinfo(&secrets, &url);
+    }
+    // Belt and braces: the clients scrub what servers say, and here every
+    // line and error is scrubbed of the secrets known by now.
+    let mut scrubbed_log = |line: &str| log(&secrets.scrub_known(line));
+    rotate(ws, plan, opts, report, &secrets, &mut scrubbed_log)
+        .map_err(|e| anyhow!("{}", secrets.scrub_known(&format!("{e:#}"))))
+}
+
+/// The password (and the whole user info) of a URL, as secrets.
+fn add_userinfo(secrets: &Secrets, url: &str) {
+    let Some((_, rest)) = url.split_once("://") else {
+        return;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        secrets.add(userinfo);
+        if let Some((_, password)) = userinfo.split_once(':') {
+            secrets.add(password);
+        }
+    }
+}
+
+fn rotate(
+    ws: &Workspace,
+    plan: &Plan,
+    opts: &RotateOptions,
+    mut report: RotationReport,
+    secrets: &Secrets,
+    log: Log<'_>,
+) -> Result<RotationReport> {
     let branch = plan.branch();
 
     // 1. Everything that can fail before a key is minted.
@@ -160,6 +210,11 @@ pub fn run(
         .collect();
     let finder = Replacer::new(&pairs);
     let tracked = ws.tracked_files()?;
+    // Before anything is contacted: the Till URL must be https (or this
+    // machine).
+    let till = TillClient::new(&opts.till_url, admin_key, opts.timeout)?
+        .with_backoff(opts.retry_backoff)
+        .with_secrets(secrets.clone());
 
     let mut remote_target: Option<(String, Option<String>)> = None;
     let mut github: Option<(GitHub, String)> = None;
@@ -178,6 +233,19 @@ pub fn run(
         } else {
             None
         };
+        // The token goes in the push and to the API: both must be GitHub,
+        // over TLS. Checked from the URLs alone, before any connection.
+        let hosts = GitHubHosts::new(&opts.github_host, &opts.github_api);
+        check_endpoint(&opts.github_api, Purpose::GitHubApi, &hosts)?;
+        let target = push_url.as_deref().unwrap_or(&url);
+        if is_network_url(target) {
+            check_endpoint(target, Purpose::Push, &hosts).map_err(|e| {
+                anyhow!(
+                    "remote `{}`: {e}; nothing was minted or pushed",
+                    opts.remote
+                )
+            })?;
+        }
         if let Some(commit) = ws.unpublished_commit_with_secret(&opts.remote, &finder)? {
             bail!(
                 "commit {} adds one of these keys and is not on `{}` yet: pushing the rotation branch would publish the key. It has not leaked through this remote: remove it from your local commits (git rebase -i / git commit --amend) instead of rotating, or push your branch first if it is already public elsewhere",
@@ -185,7 +253,7 @@ pub fn run(
                 opts.remote
             );
         }
-        let gh = GitHub::new(&opts.github_api, token, repo)?;
+        let gh = GitHub::new(&opts.github_api, token, repo, secrets.clone())?;
         if let Some(pr) = gh.open_pull_request(&branch)? {
             log(&format!(
                 "pull request #{} for these secrets is already open: {} (nothing minted)",
@@ -203,8 +271,6 @@ pub fn run(
     if ws.local_branch_exists(&branch) {
         bail!("branch {branch} already exists here: these secrets were rotated before (push it, or delete it with `git branch -D {branch}` to start over); nothing was minted");
     }
-    let till =
-        TillClient::new(&opts.till_url, admin_key, opts.timeout)?.with_backoff(opts.retry_backoff);
     let run_id = run_id();
     let repository = github
         .as_ref()
@@ -319,7 +385,8 @@ pub fn run(
         return Ok(report);
     };
     let (remote, push_url) = remote_target.expect("set with github");
-    if let Err(e) = ws.push(&remote, push_url.as_deref(), &branch) {
+    let token = opts.github_token.as_deref();
+    if let Err(e) = ws.push(&remote, push_url.as_deref(), &branch, token) {
         let mut undo = local.rollback();
         undo.extend(revoke_all(&till, &minted, &run_id));
         return Err(failure(e, undo));
@@ -334,7 +401,7 @@ pub fn run(
         }
         Err(e) => {
             let mut undo = Vec::new();
-            if let Err(d) = ws.delete_remote_branch(&remote, push_url.as_deref(), &branch) {
+            if let Err(d) = ws.delete_remote_branch(&remote, push_url.as_deref(), &branch, token) {
                 undo.push(d.to_string());
             }
             undo.extend(local.rollback());
@@ -355,7 +422,7 @@ fn resolve_repo(opts: &RotateOptions, remote_url: &str) -> Result<RepoName> {
         anyhow!(
             "remote `{}` ({}) is not a {} repository: pass --github-repo OWNER/NAME (or set GITHUB_REPOSITORY), or use --no-pr",
             opts.remote,
-            http_transport::strip_userinfo(remote_url),
+            display_url(remote_url),
             opts.github_host
         )
     })

@@ -5,12 +5,17 @@
 //!
 //! Safety: the admin key and upstream keys go only to the configured base URL
 //! (redirects are not followed, cleartext HTTP only to a loopback host), and
-//! no error or log line ever contains either.
+//! every string Till answers goes through [`Secrets::clean`] before an error
+//! carries it, so no error shows a key, Till's URL shows no user or password,
+//! and a create that failed with a 5xx is looked up before it is retried.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::endpoint::{display_url, require_tls, Purpose};
+use super::scrub::{json_error, Secrets};
 
 /// The default issuance service.
 pub const DEFAULT_TILL_URL: &str = "https://api.till.ac";
@@ -127,18 +132,39 @@ struct ErrorBody {
     message: Option<String>,
 }
 
+/// Member names of Till's answers, which an error may name (see
+/// [`json_error`]).
+const FIELDS: [&str; 13] = [
+    "key",
+    "keys",
+    "id",
+    "provider",
+    "status",
+    "maxActivations",
+    "maxTokens",
+    "maxSpendCents",
+    "metadata",
+    "scopedKey",
+    "error",
+    "code",
+    "message",
+];
+
 /// A client for one Till deployment, authenticated with an admin key.
 pub struct TillClient {
     base: String,
+    /// `base` without user and password: what messages show.
+    shown: String,
     admin_key: String,
     agent: ureq::Agent,
     backoff: Duration,
+    secrets: Secrets,
 }
 
 impl std::fmt::Debug for TillClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TillClient")
-            .field("base", &self.base)
+            .field("base", &self.shown)
             .finish_non_exhaustive()
     }
 }
@@ -147,7 +173,7 @@ impl TillClient {
     /// `base` like `https://api.till.ac`; `timeout` bounds each request.
     pub fn new(base: &str, admin_key: String, timeout: Duration) -> Result<TillClient, TillError> {
         let base = base.trim_end_matches('/').to_string();
-        check_base_url(&base)?;
+        require_tls(&base, Purpose::Till).map_err(|e| TillError::Config(e.to_string()))?;
         if admin_key.trim().is_empty() {
             return Err(TillError::Config(
                 "TILL_ADMIN_KEY is empty: set it to a Till admin key (till_admin_…)".into(),
@@ -161,12 +187,24 @@ impl TillClient {
             .user_agent(concat!("till-scan/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
+        let secrets = Secrets::new();
+        secrets.add(&admin_key);
         Ok(TillClient {
+            shown: display_url(&base),
             base,
             admin_key,
             agent,
             backoff: Duration::from_millis(500),
+            secrets,
         })
+    }
+
+    /// Shares the run's set of secrets: Till's answers are scrubbed of all
+    /// of them, and the keys this client sends and mints join it.
+    pub fn with_secrets(mut self, secrets: Secrets) -> TillClient {
+        secrets.add(&self.admin_key);
+        self.secrets = secrets;
+        self
     }
 
     /// Shortens the wait between retries (tests).
@@ -175,29 +213,74 @@ impl TillClient {
         self
     }
 
+    /// The base URL without user and password, for messages and the PR.
     pub fn base_url(&self) -> &str {
-        &self.base
+        &self.shown
     }
 
     /// `POST /admin/keys`: mints a scoped key. The answer carries `scopedKey`.
+    ///
+    /// Till has no idempotency key, and a 5xx (or 429) may come after the
+    /// key was minted. Before a retry, keys whose metadata holds every field
+    /// of this request's metadata (which carries the run's id) are looked
+    /// up and revoked, so that a retry never leaves a second key active.
     pub fn create_key(&self, new: &NewKey<'_>) -> Result<Key, TillError> {
+        self.secrets.add(new.upstream_key);
         let body = serde_json::to_string(new).map_err(|e| TillError::Config(e.to_string()))?;
-        let text = self.call("POST", "/admin/keys", Some(&body))?;
+        let text = self.call_with("POST", "/admin/keys", Some(&body), || {
+            self.revoke_lost_creates(&new.metadata)
+        })?;
         let key = self
             .decode::<KeyEnvelope>("POST", "/admin/keys", &text)?
             .key;
-        if key.scoped_key.as_deref().is_none_or(str::is_empty) {
-            return Err(self.shape("POST", "/admin/keys", "no `scopedKey` in the new key"));
+        match key.scoped_key.as_deref() {
+            Some(scoped) if !scoped.is_empty() => self.secrets.add_minted(scoped),
+            _ => return Err(self.shape("POST", "/admin/keys", "no `scopedKey` in the new key")),
         }
+        self.check_id(&key, "POST", "/admin/keys")?;
         Ok(key)
+    }
+
+    /// Revokes active keys minted with `metadata` (a create whose answer was
+    /// an error). Fails if they cannot be looked up or revoked: retrying
+    /// then could leave two keys active.
+    fn revoke_lost_creates(&self, metadata: &Value) -> Result<(), TillError> {
+        let Some(wanted) = metadata.as_object().filter(|m| !m.is_empty()) else {
+            return Ok(());
+        };
+        for key in self.list_keys()? {
+            let same = key.is_active()
+                && key
+                    .metadata
+                    .as_ref()
+                    .and_then(Value::as_object)
+                    .is_some_and(|m| wanted.iter().all(|(k, v)| m.get(k) == Some(v)));
+            if same {
+                self.revoke_key(&key.id)?;
+            }
+        }
+        Ok(())
     }
 
     /// `GET /admin/keys`.
     pub fn list_keys(&self) -> Result<Vec<Key>, TillError> {
         let text = self.call("GET", "/admin/keys", None)?;
-        Ok(self
+        let keys = self
             .decode::<KeysEnvelope>("GET", "/admin/keys", &text)?
-            .keys)
+            .keys;
+        for key in &keys {
+            self.check_id(key, "GET", "/admin/keys")?;
+        }
+        Ok(keys)
+    }
+
+    /// Key ids are printed and go in the pull request: one that repeats a
+    /// secret is refused.
+    fn check_id(&self, key: &Key, method: &'static str, path: &str) -> Result<(), TillError> {
+        if self.secrets.holds_theirs(&key.id) {
+            return Err(self.shape(method, path, "a key's `id` repeats a secret"));
+        }
+        Ok(())
     }
 
     /// `DELETE /admin/keys/{id}`: revokes a key.
@@ -212,6 +295,18 @@ impl TillClient {
         method: &'static str,
         path: &str,
         body: Option<&str>,
+    ) -> Result<String, TillError> {
+        self.call_with(method, path, body, || Ok(()))
+    }
+
+    /// Sends a request, retrying a 429 or 5xx answer after `before_retry`
+    /// succeeds (if it fails, the answer is reported as it is).
+    fn call_with(
+        &self,
+        method: &'static str,
+        path: &str,
+        body: Option<&str>,
+        before_retry: impl Fn() -> Result<(), TillError>,
     ) -> Result<String, TillError> {
         let url = format!("{}{}", self.base, path);
         let mut attempt = 0;
@@ -242,10 +337,10 @@ impl TillClient {
                 Ok(r) => r,
                 Err(e) => {
                     return Err(TillError::Transport {
-                        url: self.base.clone(),
+                        url: self.shown.clone(),
                         method,
                         path: path.to_string(),
-                        reason: describe_transport_error(&e),
+                        reason: self.transport_reason(&e),
                     })
                 }
             };
@@ -254,37 +349,59 @@ impl TillClient {
                 .body_mut()
                 .read_to_string()
                 .map_err(|e| TillError::Transport {
-                    url: self.base.clone(),
+                    url: self.shown.clone(),
                     method,
                     path: path.to_string(),
-                    reason: format!("cannot read the answer: {}", describe_transport_error(&e)),
+                    reason: format!("cannot read the answer: {}", self.transport_reason(&e)),
                 })?;
             if (200..300).contains(&status) {
                 return Ok(text);
             }
             let transient = status == 429 || status >= 500;
+            let mut error = self.status_error(method, path, status, &text);
             if transient && attempt < RETRIES {
                 attempt += 1;
                 let wait = retry_after(&response).unwrap_or(self.backoff * 2u32.pow(attempt - 1));
                 std::thread::sleep(wait.min(Duration::from_secs(30)));
-                continue;
+                match before_retry() {
+                    Ok(()) => continue,
+                    Err(e) => {
+                        if let TillError::Status { message, .. } = &mut error {
+                            message.push_str(&format!(
+                                " (not retried: whether the request took effect could not be checked: {e})"
+                            ));
+                        }
+                    }
+                }
             }
-            let (code, message) = match serde_json::from_str::<ErrorEnvelope>(&text) {
-                Ok(e) => (
-                    e.error.code,
-                    e.error.message.unwrap_or_else(|| "(no message)".into()),
-                ),
-                Err(_) => (None, summarize_body(&text)),
-            };
-            return Err(TillError::Status {
-                url: self.base.clone(),
-                method,
-                path: path.to_string(),
-                status,
-                code,
-                message: scrub(&message, &[&self.admin_key], body),
-            });
+            return Err(error);
         }
+    }
+
+    /// An error answer, every string of it scrubbed.
+    fn status_error(&self, method: &'static str, path: &str, status: u16, text: &str) -> TillError {
+        let (code, message) = match serde_json::from_str::<ErrorEnvelope>(text) {
+            Ok(e) => (
+                e.error.code.map(|c| self.secrets.clean(&c)),
+                e.error
+                    .message
+                    .map_or_else(|| "(no message)".into(), |m| self.secrets.clean(&m)),
+            ),
+            Err(_) => (None, self.secrets.clean(text)),
+        };
+        TillError::Status {
+            url: self.shown.clone(),
+            method,
+            path: path.to_string(),
+            status,
+            code,
+            message,
+        }
+    }
+
+    fn transport_reason(&self, e: &ureq::Error) -> String {
+        let reason = describe_transport_error(e).replace(&self.base, &self.shown);
+        self.secrets.clean(&reason)
     }
 
     fn decode<T: serde::de::DeserializeOwned>(
@@ -293,55 +410,18 @@ impl TillClient {
         path: &str,
         text: &str,
     ) -> Result<T, TillError> {
-        serde_json::from_str(text).map_err(|e| self.shape(method, path, &e.to_string()))
+        serde_json::from_str(text)
+            .map_err(|e| self.shape(method, path, &json_error(&e, Some(text), &FIELDS)))
     }
 
     fn shape(&self, method: &'static str, path: &str, reason: &str) -> TillError {
         TillError::Shape {
-            url: self.base.clone(),
+            url: self.shown.clone(),
             method,
             path: path.to_string(),
             reason: reason.to_string(),
         }
     }
-}
-
-/// Refuses URLs that would send keys in the clear to another machine.
-fn check_base_url(base: &str) -> Result<(), TillError> {
-    let Some((scheme, rest)) = base.split_once("://") else {
-        return Err(TillError::Config(format!(
-            "Till URL `{base}` is not an http(s) URL (e.g. {DEFAULT_TILL_URL})"
-        )));
-    };
-    let host = rest
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("")
-        .rsplit('@')
-        .next()
-        .unwrap_or("");
-    let hostname = if let Some(stripped) = host.strip_prefix('[') {
-        stripped.split(']').next().unwrap_or("")
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    match scheme {
-        "https" if !hostname.is_empty() => Ok(()),
-        "http" if is_loopback(hostname) => Ok(()),
-        "http" => Err(TillError::Config(format!(
-            "Till URL `{base}` is plain http to a non-loopback host: keys would travel in the clear; use https"
-        ))),
-        _ => Err(TillError::Config(format!(
-            "Till URL `{base}` is not an http(s) URL (e.g. {DEFAULT_TILL_URL})"
-        ))),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn encode_segment(s: &str) -> String {
@@ -378,51 +458,9 @@ fn describe_transport_error(e: &ureq::Error) -> String {
     }
 }
 
-/// A non-JSON error body, shortened to something printable.
-fn summarize_body(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.is_empty() {
-        return "(empty answer)".into();
-    }
-    let mut cut: String = one_line.chars().take(200).collect();
-    if cut.len() < one_line.len() {
-        cut.push('…');
-    }
-    cut
-}
-
-/// Removes the admin key, and any upstream key of the request, should a
-/// server echo them in an error message.
-fn scrub(message: &str, keys: &[&str], body: Option<&str>) -> String {
-    let mut out = message.to_string();
-    for k in keys.iter().filter(|k| k.len() >= 8) {
-        out = out.replace(*k, "[redacted]");
-    }
-    if let Some(upstream) = body
-        .and_then(|b| serde_json::from_str::<Value>(b).ok())
-        .and_then(|v| v.get("upstream_key")?.as_str().map(str::to_string))
-        .filter(|k| k.len() >= 8)
-    {
-        out = out.replace(&upstream, "[redacted]");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_urls_must_not_leak_keys_in_the_clear() {
-        assert!(check_base_url("https://api.till.ac").is_ok());
-        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
-        assert!(check_base_url("http://localhost:1").is_ok());
-        assert!(check_base_url("http://[::1]:9").is_ok());
-        assert!(check_base_url("http://api.till.ac").is_err());
-        assert!(check_base_url("http://127.0.0.1.evil.example").is_err());
-        assert!(check_base_url("ftp://x").is_err());
-        assert!(check_base_url("api.till.ac").is_err());
-    }
 
     #[test]
     fn requests_are_snake_case_and_omit_unset_limits() {
@@ -441,16 +479,6 @@ mod tests {
             serde_json::json!({"provider": "openai", "upstream_key": "sk-x",
                 "max_activations": 10, "max_spend_cents": 500, "metadata": {"rule": "r"}})
         );
-    }
-
-    #[test]
-    fn errors_never_echo_keys() {
-        let m = scrub(
-            "bad key till_admin_abcdef123 for sk-proj-abcdefgh123",
-            &["till_admin_abcdef123"],
-            Some(r#"{"upstream_key":"sk-proj-abcdefgh123"}"#),
-        );
-        assert_eq!(m, "bad key [redacted] for [redacted]");
     }
 
     #[test]

@@ -202,11 +202,20 @@ impl Workspace {
 
     /// Pushes `branch` to `remote` (or to `url` when given, e.g. the https
     /// form of an ssh remote), replacing a stale branch of the same name.
-    pub fn push(&self, remote: &str, url: Option<&str>, branch: &str) -> Result<()> {
+    /// `token` goes to the remote's host as `x-access-token`: the caller has
+    /// checked that this host may have it.
+    pub fn push(
+        &self,
+        remote: &str,
+        url: Option<&str>,
+        branch: &str,
+        token: Option<&str>,
+    ) -> Result<()> {
         self.push_refspec(
             remote,
             url,
             &format!("+refs/heads/{branch}:refs/heads/{branch}"),
+            token,
         )
         .map_err(|e| anyhow!("git push of {branch} to `{remote}` failed: {e}"))
     }
@@ -217,8 +226,9 @@ impl Workspace {
         remote: &str,
         url: Option<&str>,
         branch: &str,
+        token: Option<&str>,
     ) -> Result<()> {
-        self.push_refspec(remote, url, &format!(":refs/heads/{branch}"))
+        self.push_refspec(remote, url, &format!(":refs/heads/{branch}"), token)
             .map_err(|e| anyhow!("cannot delete branch {branch} on `{remote}`: {e}"))
     }
 
@@ -227,27 +237,48 @@ impl Workspace {
         remote: &str,
         url: Option<&str>,
         refspec: &str,
+        token: Option<&str>,
     ) -> std::result::Result<(), String> {
+        use super::http_transport::{self, Credentials};
         let mut remote = match url {
             Some(u) => self.repo.remote_anonymous(u),
             None => self.repo.find_remote(remote),
         }
         .map_err(|e| e.message().to_string())?;
-        let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
         let config = self.repo.config().map_err(|e| e.message().to_string())?;
         let target = remote.url().unwrap_or_default().to_string();
         if target.starts_with("https://") || target.starts_with("http://") {
             // Our own smart-HTTP transport (see `http_transport`): it takes
-            // the credentials up front instead of through the callback.
-            super::http_transport::register().map_err(|e| e.message().to_string())?;
-            let credentials = match &token {
-                Some(t) => Some(("x-access-token".to_string(), t.clone())),
-                None => git2::CredentialHelper::new(&target)
-                    .config(&config)
-                    .execute(),
-            };
-            super::http_transport::set_credentials(credentials);
+            // the credentials up front instead of through the callback, bound
+            // to the host they are for.
+            http_transport::register().map_err(|e| e.message().to_string())?;
+            let credentials = super::endpoint::host_of(&target).and_then(|host| {
+                let (user, password) = match token {
+                    Some(t) => ("x-access-token".to_string(), t.to_string()),
+                    None => git2::CredentialHelper::new(&target)
+                        .config(&config)
+                        .execute()?,
+                };
+                Some(Credentials {
+                    host,
+                    user,
+                    password,
+                })
+            });
+            http_transport::set_credentials(credentials);
         }
+        let pushed = self.push_with(&mut remote, &config, refspec, token);
+        http_transport::set_credentials(None);
+        pushed
+    }
+
+    fn push_with(
+        &self,
+        remote: &mut git2::Remote<'_>,
+        config: &git2::Config,
+        refspec: &str,
+        token: Option<&str>,
+    ) -> std::result::Result<(), String> {
         let rejected = RefCell::new(None::<String>);
         let attempts = RefCell::new(0u32);
         {
@@ -260,10 +291,10 @@ impl Workspace {
                     ));
                 }
                 if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-                    if let Some(t) = &token {
+                    if let Some(t) = token {
                         return git2::Cred::userpass_plaintext("x-access-token", t);
                     }
-                    return git2::Cred::credential_helper(&config, url, username);
+                    return git2::Cred::credential_helper(config, url, username);
                 }
                 if allowed.contains(git2::CredentialType::SSH_KEY) {
                     return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
@@ -272,6 +303,8 @@ impl Workspace {
             });
             callbacks.push_update_reference(|name, status| {
                 if let Some(msg) = status {
+                    // The remote's words: scrubbed like any server's.
+                    let msg = super::scrub::server_text(msg, &[], super::scrub::MAX_SHOWN);
                     *rejected.borrow_mut() = Some(format!("{name} rejected: {msg}"));
                 }
                 Ok(())

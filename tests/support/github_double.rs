@@ -31,6 +31,8 @@ struct State {
     create_bodies: Vec<Value>,
     pulls: Vec<Value>,
     create_failures: Vec<(u16, String)>,
+    /// Answers given as they are to the next request of a method.
+    replies: Vec<(String, Reply)>,
 }
 
 impl GitHubDouble {
@@ -48,6 +50,7 @@ impl GitHubDouble {
             create_bodies: Vec::new(),
             pulls: Vec::new(),
             create_failures: Vec::new(),
+            replies: Vec::new(),
         }));
         let handler_state = Arc::clone(&state);
         let server = Server::start(move |request| {
@@ -77,6 +80,14 @@ impl GitHubDouble {
         for _ in 0..times {
             state.create_failures.push((status, message.to_string()));
         }
+    }
+
+    /// The next request with `method` gets `reply` as it is (a hostile or
+    /// broken GitHub), before the token is even checked.
+    pub fn reply_next(&self, method: &str, reply: Reply) {
+        self.lock()
+            .replies
+            .push((method.to_ascii_uppercase(), reply));
     }
 
     /// Marks pull request `number` closed, so its head may be used again.
@@ -111,6 +122,13 @@ impl GitHubDouble {
 impl State {
     fn handle(&mut self, request: RecordedRequest) -> Reply {
         self.requests.push(request.clone());
+        if let Some(i) = self
+            .replies
+            .iter()
+            .position(|(m, _)| request.method.eq_ignore_ascii_case(m))
+        {
+            return self.replies.remove(i).1;
+        }
         let authorised = request.header("authorization").is_some_and(|auth| {
             auth.strip_prefix("Bearer ")
                 .or_else(|| auth.strip_prefix("token "))

@@ -53,6 +53,9 @@ struct State {
     injections: Vec<Injection>,
     hangs: Vec<usize>,
     hang_for: Duration,
+    /// Statuses with which the next creates are answered after the key was
+    /// minted (an answer lost to a failing proxy).
+    lost_creates: Vec<u16>,
 }
 
 struct StoredKey {
@@ -75,6 +78,13 @@ enum Injection {
         code: String,
         remaining: usize,
     },
+    /// A hostile or broken Till: this exact answer, whatever the request.
+    Raw {
+        method: String,
+        path_prefix: String,
+        reply: Reply,
+        remaining: usize,
+    },
 }
 
 impl TillDouble {
@@ -88,6 +98,7 @@ impl TillDouble {
             injections: Vec::new(),
             hangs: Vec::new(),
             hang_for: Duration::from_secs(10),
+            lost_creates: Vec::new(),
         }));
         let handler_state = Arc::clone(&state);
         let server = Server::start(move |request| {
@@ -129,6 +140,25 @@ impl TillDouble {
             code: code.to_string(),
             remaining: times,
         });
+    }
+
+    /// The next `times` requests whose method is `method` and whose path
+    /// starts with `path_prefix` get `reply` as it is (any status, any body,
+    /// JSON or not), before the admin key is even checked.
+    pub fn reply_matching(&self, method: &str, path_prefix: &str, reply: Reply, times: usize) {
+        self.lock().injections.push(Injection::Raw {
+            method: method.to_ascii_uppercase(),
+            path_prefix: path_prefix.to_string(),
+            reply,
+            remaining: times,
+        });
+    }
+
+    /// The next create mints its key as usual but is answered with `status`
+    /// (`{"error":{"code":"bad_gateway",...}}`), as when a proxy in front of
+    /// Till fails after Till did the work.
+    pub fn mint_then_fail_next_create(&self, status: u16) {
+        self.lock().lost_creates.push(status);
     }
 
     /// The `n`-th request (1-based) gets no response for the hang duration
@@ -197,7 +227,16 @@ impl State {
         if request.header("authorization") != Some(expected.as_str()) {
             return Outcome::Reply(error(401, "unauthorized", "missing or invalid admin key"));
         }
-        Outcome::Reply(self.route(&request))
+        let reply = self.route(&request);
+        if request.method == "POST"
+            && request.path_only() == "/admin/keys"
+            && reply.status < 300
+            && !self.lost_creates.is_empty()
+        {
+            let status = self.lost_creates.remove(0);
+            return Outcome::Reply(error(status, "bad_gateway", "upstream connect error"));
+        }
+        Outcome::Reply(reply)
     }
 
     fn injected(&mut self, n: usize, request: &RecordedRequest) -> Option<Reply> {
@@ -230,6 +269,18 @@ impl State {
                         code,
                         &format!("injected failure on call {n}"),
                     ));
+                }
+                Injection::Raw {
+                    method,
+                    path_prefix,
+                    reply,
+                    remaining,
+                } if *remaining > 0
+                    && request.method.eq_ignore_ascii_case(method)
+                    && request.path.starts_with(path_prefix.as_str()) =>
+                {
+                    *remaining -= 1;
+                    return Some(reply.clone());
                 }
                 _ => {}
             }
