@@ -7,11 +7,15 @@
 //!
 //! Returns `None` whenever the index is something this reader does not
 //! handle (index v4 path compression, split or sparse indexes, unmerged
-//! entries, no cache-tree, a checksum that does not match, a file over
-//! [`MAX_INDEX_SIZE`], directories nested deeper than [`MAX_DEPTH`]): the
+//! entries, no cache-tree, a file over [`MAX_INDEX_SIZE`], directories
+//! nested deeper than [`MAX_DEPTH`], anything that does not parse): the
 //! caller then asks libgit2 for the full diff, which explains a broken index.
 //! The file is read into memory, not mapped: a mapped file truncated under
-//! us would kill the process with SIGBUS.
+//! us would kill the process with SIGBUS. Every read is bounds-checked. The
+//! trailing SHA-1 is not verified here: git verifies it when `git commit`
+//! reads the index, before the hook runs, and hashing an 8 MB index (100,000
+//! files) cost 3.5 ms of a 20 ms hook; an index that parses but is corrupt
+//! names blobs that cannot be read, which the scan reports (exit 2).
 
 use std::collections::HashSet;
 
@@ -56,17 +60,9 @@ fn is_blob_mode(mode: u32) -> bool {
     mode == 0o100644 || mode == 0o100755
 }
 
-/// True when the trailing SHA-1 is that of the rest of the file, as git
-/// checks on every read (`index.skipHash` writes zeros there instead).
-fn checksum_ok(data: &[u8]) -> bool {
-    use sha1::{Digest, Sha1};
-    let (body, sum) = data.split_at(data.len() - 20);
-    sum.iter().all(|&b| b == 0) || Sha1::digest(body).as_slice() == sum
-}
-
 /// Parses the entries and the cache-tree, or `None` if unsupported.
 fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
-    if data.len() < 12 + 20 || &data[..4] != b"DIRC" || !checksum_ok(data) {
+    if data.len() < 12 + 20 || &data[..4] != b"DIRC" {
         return None;
     }
     let version = be32(&data[4..]);
@@ -116,13 +112,19 @@ fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
     while pos + 8 <= body_end {
         let signature = &data[pos..pos + 4];
         let size = be32(&data[pos + 4..]) as usize;
-        let ext = data.get(pos + 8..pos + 8 + size)?;
+        // Extensions end exactly where the checksum starts: one that runs
+        // into it means a cut or damaged file.
+        let end = (pos + 8).checked_add(size).filter(|&end| end <= body_end)?;
+        let ext = &data[pos + 8..end];
         match signature {
             b"TREE" => tree = Some(parse_cache_tree(ext)?),
             b"link" | b"sdir" => return None,
             _ => {}
         }
         pos += 8 + size;
+    }
+    if pos != body_end {
+        return None;
     }
     Some((entries, tree?))
 }
@@ -379,9 +381,6 @@ mod tests {
     fn a_corrupt_or_truncated_index_goes_the_slow_way() {
         let (dir, data) = sample();
         let repo = Repository::open(dir.path()).unwrap();
-        let mut flipped = data.clone();
-        flipped[40] ^= 1;
-        assert!(parse(&flipped).is_none(), "checksum mismatch");
         assert!(parse(&data[..data.len() / 2]).is_none());
         assert!(parse(&data[..31]).is_none());
         let file = repo.path().join("index");
