@@ -21,6 +21,7 @@ use std::collections::HashSet;
 
 use git2::{Oid, Repository};
 
+use super::is_blob_mode;
 use super::tree::ChangedPath;
 
 /// Larger indexes (millions of entries) go the libgit2 way.
@@ -54,10 +55,6 @@ struct CacheNode<'a> {
 
 fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-
-fn is_blob_mode(mode: u32) -> bool {
-    mode == 0o100644 || mode == 0o100755
 }
 
 /// Parses the entries and the cache-tree, or `None` if unsupported.

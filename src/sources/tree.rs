@@ -42,6 +42,8 @@ impl<'a> Iterator for Entries<'a> {
         let mode = &self.data[..space];
         let kind = match mode {
             b"40000" | b"040000" => Kind::Tree,
+            // The text of the modes `sources::is_blob_mode` accepts, matched
+            // as bytes: this runs for every entry of every tree diffed.
             b"100644" | b"100755" | b"100664" => Kind::Blob,
             _ => Kind::Other,
         };
@@ -159,6 +161,30 @@ fn diff(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn blob_modes_agree_with_sources_is_blob_mode() {
+        for mode in [
+            0o100644u32,
+            0o100755,
+            0o100664,
+            0o120000,
+            0o160000,
+            0o40000,
+            0o100600,
+        ] {
+            let text = format!("{mode:o}");
+            let mut raw = text.clone().into_bytes();
+            raw.extend_from_slice(b" f\0");
+            raw.extend_from_slice(&[0u8; 20]);
+            let entry = super::Entries { data: &raw }.next().unwrap();
+            assert_eq!(
+                matches!(entry.kind, super::Kind::Blob),
+                crate::sources::is_blob_mode(mode),
+                "{text}"
+            );
+        }
+    }
+
     use super::*;
 
     fn raw(entries: &[(&str, &str, u8)]) -> Vec<u8> {

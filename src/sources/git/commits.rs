@@ -39,7 +39,7 @@ pub(super) struct Change {
     pub(super) old: Vec<Oid>,
 }
 pub(super) fn is_blob(mode: FileMode) -> bool {
-    matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
+    crate::sources::is_blob_mode(u32::from(mode))
 }
 fn path_of(delta: &git2::DiffDelta<'_>) -> String {
     let file = delta.new_file();
@@ -224,7 +224,7 @@ pub(super) fn tagged_tree_changes(
     };
     let walked = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() == Some(ObjectType::Blob)
-            && matches!(entry.filemode(), 0o100644 | 0o100755 | 0o100664)
+            && crate::sources::is_blob_mode(entry.filemode() as u32)
         {
             let file = String::from_utf8_lossy(entry.name_bytes());
             out.push(Change {
