@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::report::Format;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "till-scan",
@@ -158,18 +160,6 @@ pub enum RulesCommand {
         /// A directory (or file) of rule files to check instead of the rules in force.
         dir: Option<PathBuf>,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Human,
-    Json,
-    Sarif,
-    Junit,
-    Github,
-    /// Markdown for a GitHub job summary: redacted table, counts per rule, how to fix.
-    Markdown,
 }
 
 /// One more report of the same scan: `--also-write FORMAT=PATH`.

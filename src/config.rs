@@ -11,7 +11,8 @@ use regex::bytes::Regex;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::cli::{parse_size, Format};
+use crate::cli::parse_size;
+use crate::report::Format;
 use crate::rules::RuleSet;
 
 /// The config file looked for at the scanned root.

@@ -3,7 +3,6 @@
 
 use std::io::{self, Write};
 
-use crate::cli::Format;
 use crate::rules::Rule;
 use crate::scan::ScanResult;
 
@@ -14,6 +13,20 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod target;
+
+/// The report formats (`--format`, `--also-write FORMAT=PATH`, config
+/// `format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+    /// Markdown for a GitHub job summary: redacted table, counts per rule, how to fix.
+    Markdown,
+}
 
 /// Everything a report needs besides the writer.
 pub struct ReportContext<'a> {
