@@ -125,6 +125,18 @@ pub struct Scratch {
     after_caches: Vec<Option<meta::Cache>>,
     /// Capture slots: the whole match and the secret.
     slots: [Option<NonMaxUsize>; 4],
+    /// Bytes handed to the regex engines so far (haystack lengths), so tests
+    /// and benchmarks can check that the work per input byte stays flat.
+    work: u64,
+}
+
+impl Scratch {
+    /// Haystack bytes handed to the regex engines since this scratch was
+    /// made: `after_keyword` checks plus pattern searches. An upper bound on
+    /// what the engines read; for tests and benchmarks of the matcher's cost.
+    pub fn regex_bytes(&self) -> u64 {
+        self.work
+    }
 }
 
 /// The cache of `regex` in `caches[index]`, made on first use.
@@ -139,6 +151,21 @@ fn cache_for<'c>(
 /// Bytes searched past a window's end, so a match ending near the edge is
 /// not cut short by the end of the haystack.
 const END_MARGIN: usize = 64;
+
+/// Bytes after a keyword hit that a `window = 0` rule's `after_keyword` may
+/// read. Other rules' `after_keyword` reads at most `window` bytes: without
+/// a bound, an anchored regex with an unbounded repetition reads to the end
+/// of the line from every hit, and a long line with many hits costs the
+/// square of its length.
+pub const AFTER_KEYWORD_LIMIT: usize = 1024;
+
+/// Windows of one rule merge while the merged window stays within this many
+/// times the rule's own span (`lead + window`); a hit past that opens a new,
+/// overlapping window. Unbounded merging would turn a long line with a hit
+/// every few bytes into one window whose every search reads to the end of
+/// the line; capped, a search never reads more than a few spans, and the
+/// overlap re-searches at most 1/MERGE_SPANS of the bytes.
+const MERGE_SPANS: usize = 4;
 
 /// How much data a matcher is built for: a few staged files want a cheap
 /// build, a tree or a history wants the fastest scan.
@@ -276,28 +303,41 @@ impl Matcher {
             let compiled = &self.rules[rule_index as usize];
             // A rule whose `after_keyword` does not compile is not filtered;
             // `rules check` and the loader report it.
+            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
             if let Ok(Some(after)) = compiled.after_keyword() {
+                // A match lies within the window, so the text after the
+                // keyword that it needs does too; reading further would only
+                // cost time (see AFTER_KEYWORD_LIMIT).
+                let limit = if window == 0 {
+                    AFTER_KEYWORD_LIMIT
+                } else {
+                    window
+                };
+                let haystack = &data[end..(end + limit).min(len)];
+                scratch.work += haystack.len() as u64;
                 let cache = cache_for(&mut scratch.after_caches, rule_index as usize, after);
-                let input = Input::new(&data[end..])
-                    .anchored(Anchored::Yes)
-                    .earliest(true);
+                let input = Input::new(haystack).anchored(Anchored::Yes).earliest(true);
                 if after.search_half_with(cache, &input).is_none() {
                     continue;
                 }
             }
-            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
-            let (start, end) = if window == 0 {
-                (0, len)
-            } else {
-                (start.saturating_sub(lead), (end + window).min(len))
-            };
             let windows = &mut scratch.windows[rule_index as usize];
+            if window == 0 {
+                // The whole blob, once.
+                if windows.is_empty() {
+                    scratch.touched.push(rule_index);
+                    windows.push((0, len));
+                }
+                continue;
+            }
+            let (start, end) = (start.saturating_sub(lead), (end + window).min(len));
+            let most = MERGE_SPANS * (lead + window);
             match windows.last_mut() {
                 None => {
                     scratch.touched.push(rule_index);
                     windows.push((start, end));
                 }
-                Some(last) if start <= last.1 => {
+                Some(last) if start <= last.1 && end.max(last.1) - start.min(last.0) <= most => {
                     last.0 = last.0.min(start);
                     last.1 = last.1.max(end);
                 }
@@ -322,8 +362,10 @@ impl Matcher {
         };
         let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
         let slots = &mut scratch.slots;
-        // Windows do not overlap, but the margin past one window's end may
-        // reach into the next: never search again where a match already ended.
+        let whole_blob = compiled.rule.window == 0;
+        // Windows overlap where merging stopped at MERGE_SPANS, and the
+        // margin past one window's end may reach into the next: never search
+        // again where a match already ended.
         let mut at = 0;
         for &(start, end) in windows {
             // The search starts at `start` but sees the bytes before it, so
@@ -335,15 +377,24 @@ impl Matcher {
             while at <= end {
                 let input = Input::new(haystack).range(at..);
                 if regex.search_slots_with(cache, &input, slots).is_none() {
+                    scratch.work += (end - at) as u64;
                     break;
                 }
                 let slot = |i: usize| slots[i].map(NonMaxUsize::get);
-                let (Some(whole_start), Some(whole_end)) = (slot(0), slot(1)) else {
+                let (Some(whole_start), Some(whole_end), Some(secret_start), Some(secret_end)) =
+                    (slot(0), slot(1), slot(2), slot(3))
+                else {
+                    // The secret group took no part (it is optional in the
+                    // pattern): nothing to report, and the window is done.
+                    scratch.work += (end - at) as u64;
                     break;
                 };
-                let (Some(secret_start), Some(secret_end)) = (slot(2), slot(3)) else {
-                    break;
-                };
+                // A bounded window counts whole: an upper bound on what the
+                // engine read. The whole-blob window of a `window = 0` rule
+                // counts up to the match's end, where its engine stops in
+                // practice: counting the rest of the blob for every match
+                // would call a blob full of JWTs quadratic.
+                scratch.work += (if whole_blob { whole_end } else { end } - at) as u64;
                 at = if whole_end > whole_start {
                     whole_end
                 } else {
@@ -457,5 +508,7 @@ pub fn check_examples(rule: &Rule) -> Result<(), Vec<String>> {
     }
 }
 
+#[cfg(test)]
+mod cost_tests;
 #[cfg(test)]
 mod tests;
