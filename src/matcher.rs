@@ -511,4 +511,6 @@ pub fn check_examples(rule: &Rule) -> Result<(), Vec<String>> {
 #[cfg(test)]
 mod cost_tests;
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
