@@ -333,9 +333,13 @@ mod tests {
     use super::*;
     use crate::rules::RuleSet;
 
-    fn scanner() -> Scanner {
-        let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
-        Scanner::new(matcher, Allowlist::default(), None)
+    /// One scanner for every test: its rules compile once.
+    fn scanner() -> &'static Scanner {
+        static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
+        SCANNER.get_or_init(|| {
+            let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+            Scanner::new(matcher, Allowlist::default(), None)
+        })
     }
 
     #[test]
@@ -366,5 +370,50 @@ mod tests {
         assert!(s
             .find(&mut Worker::default(), allowed.as_bytes())
             .is_empty());
+    }
+
+    /// The text at a hit's line and column, as a report would point to it.
+    fn text_at(data: &[u8], line: usize, column: usize) -> String {
+        let text = data.split(|&b| b == b'\n').nth(line - 1).unwrap();
+        String::from_utf8_lossy(text)
+            .chars()
+            .skip(column - 1)
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Lines of keys, allow comments, newlines and invalid UTF-8 in any
+        /// order: every hit points at its secret and sits on no allowed line.
+        #[test]
+        fn hits_point_at_their_secret_and_skip_allowed_lines(
+            parts in proptest::collection::vec(0..8usize, 0..60)
+        ) {
+            const PARTS: [&[u8]; 8] = [
+                b"token = \"Hq7Rm2Vx9Kp4Zt8Lw3Nc\" ",
+                b"secret: 'gJQkkpa3bubYx32hLCa2nYKF', ",
+                b"\xc3\xa9 ",
+                b"\xff\xe2\x82",
+                b"\n",
+                b"# till-scan:allow",
+                b"aws_secret_access_key = 3XVy27dFanUrOSE62chn4xdeJg1Kza5KxxGWfvma ",
+                b"x",
+            ];
+            let data: Vec<u8> = parts.iter().flat_map(|&i| PARTS[i].to_vec()).collect();
+            let s = scanner();
+            for hit in s.find(&mut Worker::default(), &data) {
+                let at = text_at(&data, hit.line, hit.column);
+                proptest::prop_assert!(at.starts_with(hit.secret.expose()), "{hit:?} at {at:?}");
+                let lines = data.split(|&b| b == b'\n').skip(hit.line - 1);
+                for line in lines.take(hit.end_line - hit.line + 1) {
+                    proptest::prop_assert!(memchr::memmem::find(line, b"till-scan:allow").is_none());
+                }
+            }
+        }
     }
 }
