@@ -29,8 +29,9 @@ pub struct CompiledRule {
     regex: OnceLock<Result<meta::Regex, String>>,
     /// Compiled on first use, like `regex`.
     allow: OnceLock<Result<Vec<Regex>, String>>,
-    /// The rule's `after_keyword`, anchored; compiled on first use.
-    after_keyword: OnceLock<Result<Option<meta::Regex>, String>>,
+    /// The rule's `after_keyword`, anchored, and the most bytes a match of
+    /// it can span (`None`: unbounded); compiled on first use.
+    after_keyword: OnceLock<Result<Option<AfterKeyword>, String>>,
     stopwords: Vec<Vec<u8>>,
 }
 
@@ -45,16 +46,13 @@ impl CompiledRule {
             .map_err(String::as_str)
     }
 
-    fn after_keyword(&self) -> Result<Option<&meta::Regex>, &str> {
+    fn after_keyword(&self) -> Result<Option<&AfterKeyword>, &str> {
         self.after_keyword
             .get_or_init(|| {
                 self.rule
                     .after_keyword
                     .as_ref()
-                    .map(|a| {
-                        crate::rules::compile_test(&format!(r"\A(?:{a})"))
-                            .map_err(|e| format!("invalid after_keyword pattern: {e}"))
-                    })
+                    .map(|a| AfterKeyword::new(a))
                     .transpose()
             })
             .as_ref()
@@ -73,6 +71,32 @@ impl CompiledRule {
             })
             .as_deref()
             .map_err(String::as_str)
+    }
+}
+
+/// A compiled `after_keyword`.
+#[derive(Debug)]
+struct AfterKeyword {
+    regex: meta::Regex,
+    /// The longest text a match can span: with bounded repetitions, the
+    /// check reads no further than this, whatever the window.
+    most: Option<usize>,
+}
+
+impl AfterKeyword {
+    fn new(pattern: &str) -> Result<AfterKeyword, String> {
+        let invalid = |e: &dyn std::fmt::Display| format!("invalid after_keyword pattern: {e}");
+        let regex =
+            crate::rules::compile_test(&format!(r"\A(?:{pattern})")).map_err(|e| invalid(&e))?;
+        let most = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| invalid(&e))?
+            .properties()
+            .maximum_len();
+        Ok(AfterKeyword { regex, most })
     }
 }
 
@@ -313,11 +337,12 @@ impl Matcher {
                 } else {
                     window
                 };
+                let limit = after.most.map_or(limit, |most| most.min(limit));
                 let haystack = &data[end..(end + limit).min(len)];
                 scratch.work += haystack.len() as u64;
-                let cache = cache_for(&mut scratch.after_caches, rule_index as usize, after);
+                let cache = cache_for(&mut scratch.after_caches, rule_index as usize, &after.regex);
                 let input = Input::new(haystack).anchored(Anchored::Yes).earliest(true);
-                if after.search_half_with(cache, &input).is_none() {
+                if after.regex.search_half_with(cache, &input).is_none() {
                     continue;
                 }
             }

@@ -115,7 +115,7 @@ fn regex_work_per_byte_does_not_grow_with_line_length_for_any_rule() {
 }
 
 #[test]
-fn after_keyword_reads_at_most_the_window() {
+fn after_keyword_reads_at_most_the_window_or_its_longest_match() {
     let toml = r#"
 [[rules]]
 id = "acme.key"
@@ -136,4 +136,10 @@ negative_examples = ["acme = q8k2mx9pl4vr7ty1we3u"]
     let mut data = b"acme".to_vec();
     data.extend(std::iter::repeat_n(b'z', 1 << 20));
     assert_eq!(work(&matcher, &data), 100);
+    // A bounded after_keyword reads no further than its longest match.
+    let bounded = toml.replace("'[a-z ]*='", "'[a-z ]{0,10}='");
+    let mut set = RuleSet::default();
+    set.extend(crate::rules::parse_rule_file("t.toml", &bounded).unwrap())
+        .unwrap();
+    assert_eq!(work(&Matcher::new(&set).unwrap(), &data), 11);
 }
