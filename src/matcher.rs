@@ -325,9 +325,9 @@ impl Matcher {
         let len = data.len();
         for &rule_index in &self.keyword_rules[keyword] {
             let compiled = &self.rules[rule_index as usize];
+            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
             // A rule whose `after_keyword` does not compile is not filtered;
             // `rules check` and the loader report it.
-            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
             if let Ok(Some(after)) = compiled.after_keyword() {
                 // A match lies within the window, so the text after the
                 // keyword that it needs does too; reading further would only
