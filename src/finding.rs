@@ -140,6 +140,12 @@ pub struct LineIndex<'a> {
     pos: usize,
     line: usize,
     line_start: usize,
+    /// A position on the current line where a character starts, and the
+    /// column count up to it: many offsets on one long line count their
+    /// columns from here instead of from the line's start (which would cost
+    /// the square of the line's length).
+    mark: usize,
+    mark_chars: usize,
 }
 
 impl<'a> LineIndex<'a> {
@@ -149,6 +155,8 @@ impl<'a> LineIndex<'a> {
             pos: 0,
             line: 1,
             line_start: 0,
+            mark: 0,
+            mark_chars: 0,
         }
     }
 
@@ -159,16 +167,22 @@ impl<'a> LineIndex<'a> {
         if offset < self.pos {
             *self = LineIndex::new(self.data);
         }
-        for nl in memchr::memchr_iter(b'\n', &self.data[self.pos..offset]) {
-            self.line += 1;
+        if let Some(nl) = memchr::memrchr(b'\n', &self.data[self.pos..offset]) {
+            self.line += memchr::memchr_iter(b'\n', &self.data[self.pos..offset]).count();
             self.line_start = self.pos + nl + 1;
+            self.mark = self.line_start;
+            self.mark_chars = 0;
         }
         self.pos = offset;
-        let column = String::from_utf8_lossy(&self.data[self.line_start..offset])
-            .chars()
-            .count()
-            + 1;
-        (self.line, column)
+        let chars = self.mark_chars + lossy_chars(&self.data[self.mark..offset]);
+        // Decoding restarts at any byte that is not a UTF-8 continuation
+        // byte, so counting from such a byte gives the same total as
+        // counting from the line's start.
+        if self.data.get(offset).is_none_or(|&b| b & 0xC0 != 0x80) {
+            self.mark = offset;
+            self.mark_chars = chars;
+        }
+        (self.line, chars + 1)
     }
 
     /// The bytes of the line containing `offset`, without its newline.
@@ -177,6 +191,15 @@ impl<'a> LineIndex<'a> {
         let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
         &data[start..end]
     }
+}
+
+/// Characters of `bytes` as `String::from_utf8_lossy` decodes them (each
+/// invalid sequence is one U+FFFD), without allocating.
+fn lossy_chars(bytes: &[u8]) -> usize {
+    bytes
+        .utf8_chunks()
+        .map(|c| c.valid().chars().count() + usize::from(!c.invalid().is_empty()))
+        .sum()
 }
 
 #[cfg(test)]
@@ -212,6 +235,20 @@ mod tests {
         assert_eq!(idx.locate(data.len() - 1), (4, 1));
         assert_eq!(idx.locate(0), (1, 1));
         assert_eq!(LineIndex::line_text(data, key), "é key".as_bytes());
+    }
+
+    #[test]
+    fn line_index_columns_match_a_count_from_the_line_start() {
+        // Multi-byte characters, invalid bytes and offsets inside a character.
+        let data = b"a\xC3\xA9b\xFF\xE2\x82c\xF0\x9F\x98\x80d\ne\xC3\xA9";
+        let full = |o: usize| {
+            let start = memchr::memrchr(b'\n', &data[..o]).map_or(0, |i| i + 1);
+            String::from_utf8_lossy(&data[start..o]).chars().count() + 1
+        };
+        let mut idx = LineIndex::new(data);
+        for offset in 0..=data.len() {
+            assert_eq!(idx.locate(offset).1, full(offset), "offset {offset}");
+        }
     }
 
     #[test]

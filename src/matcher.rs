@@ -29,8 +29,9 @@ pub struct CompiledRule {
     regex: OnceLock<Result<meta::Regex, String>>,
     /// Compiled on first use, like `regex`.
     allow: OnceLock<Result<Vec<Regex>, String>>,
-    /// The rule's `after_keyword`, anchored; compiled on first use.
-    after_keyword: OnceLock<Result<Option<meta::Regex>, String>>,
+    /// The rule's `after_keyword`, anchored, and the most bytes a match of
+    /// it can span (`None`: unbounded); compiled on first use.
+    after_keyword: OnceLock<Result<Option<AfterKeyword>, String>>,
     stopwords: Vec<Vec<u8>>,
 }
 
@@ -45,16 +46,13 @@ impl CompiledRule {
             .map_err(String::as_str)
     }
 
-    fn after_keyword(&self) -> Result<Option<&meta::Regex>, &str> {
+    fn after_keyword(&self) -> Result<Option<&AfterKeyword>, &str> {
         self.after_keyword
             .get_or_init(|| {
                 self.rule
                     .after_keyword
                     .as_ref()
-                    .map(|a| {
-                        crate::rules::compile_test(&format!(r"\A(?:{a})"))
-                            .map_err(|e| format!("invalid after_keyword pattern: {e}"))
-                    })
+                    .map(|a| AfterKeyword::new(a))
                     .transpose()
             })
             .as_ref()
@@ -73,6 +71,32 @@ impl CompiledRule {
             })
             .as_deref()
             .map_err(String::as_str)
+    }
+}
+
+/// A compiled `after_keyword`.
+#[derive(Debug)]
+struct AfterKeyword {
+    regex: meta::Regex,
+    /// The longest text a match can span: with bounded repetitions, the
+    /// check reads no further than this, whatever the window.
+    most: Option<usize>,
+}
+
+impl AfterKeyword {
+    fn new(pattern: &str) -> Result<AfterKeyword, String> {
+        let invalid = |e: &dyn std::fmt::Display| format!("invalid after_keyword pattern: {e}");
+        let regex =
+            crate::rules::compile_test(&format!(r"\A(?:{pattern})")).map_err(|e| invalid(&e))?;
+        let most = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| invalid(&e))?
+            .properties()
+            .maximum_len();
+        Ok(AfterKeyword { regex, most })
     }
 }
 
@@ -125,6 +149,18 @@ pub struct Scratch {
     after_caches: Vec<Option<meta::Cache>>,
     /// Capture slots: the whole match and the secret.
     slots: [Option<NonMaxUsize>; 4],
+    /// Bytes handed to the regex engines so far (haystack lengths), so tests
+    /// and benchmarks can check that the work per input byte stays flat.
+    work: u64,
+}
+
+impl Scratch {
+    /// Haystack bytes handed to the regex engines since this scratch was
+    /// made: `after_keyword` checks plus pattern searches. An upper bound on
+    /// what the engines read; for tests and benchmarks of the matcher's cost.
+    pub fn regex_bytes(&self) -> u64 {
+        self.work
+    }
 }
 
 /// The cache of `regex` in `caches[index]`, made on first use.
@@ -139,6 +175,21 @@ fn cache_for<'c>(
 /// Bytes searched past a window's end, so a match ending near the edge is
 /// not cut short by the end of the haystack.
 const END_MARGIN: usize = 64;
+
+/// Bytes after a keyword hit that a `window = 0` rule's `after_keyword` may
+/// read. Other rules' `after_keyword` reads at most `window` bytes: without
+/// a bound, an anchored regex with an unbounded repetition reads to the end
+/// of the line from every hit, and a long line with many hits costs the
+/// square of its length.
+pub const AFTER_KEYWORD_LIMIT: usize = 1024;
+
+/// Windows of one rule merge while the merged window stays within this many
+/// times the rule's own span (`lead + window`); a hit past that opens a new,
+/// overlapping window. Unbounded merging would turn a long line with a hit
+/// every few bytes into one window whose every search reads to the end of
+/// the line; capped, a search never reads more than a few spans, and the
+/// overlap re-searches at most 1/MERGE_SPANS of the bytes.
+const MERGE_SPANS: usize = 4;
 
 /// How much data a matcher is built for: a few staged files want a cheap
 /// build, a tree or a history wants the fastest scan.
@@ -274,30 +325,44 @@ impl Matcher {
         let len = data.len();
         for &rule_index in &self.keyword_rules[keyword] {
             let compiled = &self.rules[rule_index as usize];
+            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
             // A rule whose `after_keyword` does not compile is not filtered;
             // `rules check` and the loader report it.
             if let Ok(Some(after)) = compiled.after_keyword() {
-                let cache = cache_for(&mut scratch.after_caches, rule_index as usize, after);
-                let input = Input::new(&data[end..])
-                    .anchored(Anchored::Yes)
-                    .earliest(true);
-                if after.search_half_with(cache, &input).is_none() {
+                // A match lies within the window, so the text after the
+                // keyword that it needs does too; reading further would only
+                // cost time (see AFTER_KEYWORD_LIMIT).
+                let limit = if window == 0 {
+                    AFTER_KEYWORD_LIMIT
+                } else {
+                    window
+                };
+                let limit = after.most.map_or(limit, |most| most.min(limit));
+                let haystack = &data[end..(end + limit).min(len)];
+                scratch.work += haystack.len() as u64;
+                let cache = cache_for(&mut scratch.after_caches, rule_index as usize, &after.regex);
+                let input = Input::new(haystack).anchored(Anchored::Yes).earliest(true);
+                if after.regex.search_half_with(cache, &input).is_none() {
                     continue;
                 }
             }
-            let (window, lead) = (compiled.rule.window, compiled.rule.lead);
-            let (start, end) = if window == 0 {
-                (0, len)
-            } else {
-                (start.saturating_sub(lead), (end + window).min(len))
-            };
             let windows = &mut scratch.windows[rule_index as usize];
+            if window == 0 {
+                // The whole blob, once.
+                if windows.is_empty() {
+                    scratch.touched.push(rule_index);
+                    windows.push((0, len));
+                }
+                continue;
+            }
+            let (start, end) = (start.saturating_sub(lead), (end + window).min(len));
+            let most = MERGE_SPANS * (lead + window);
             match windows.last_mut() {
                 None => {
                     scratch.touched.push(rule_index);
                     windows.push((start, end));
                 }
-                Some(last) if start <= last.1 => {
+                Some(last) if start <= last.1 && end.max(last.1) - start.min(last.0) <= most => {
                     last.0 = last.0.min(start);
                     last.1 = last.1.max(end);
                 }
@@ -322,8 +387,10 @@ impl Matcher {
         };
         let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
         let slots = &mut scratch.slots;
-        // Windows do not overlap, but the margin past one window's end may
-        // reach into the next: never search again where a match already ended.
+        let whole_blob = compiled.rule.window == 0;
+        // Windows overlap where merging stopped at MERGE_SPANS, and the
+        // margin past one window's end may reach into the next: never search
+        // again where a match already ended.
         let mut at = 0;
         for &(start, end) in windows {
             // The search starts at `start` but sees the bytes before it, so
@@ -335,15 +402,24 @@ impl Matcher {
             while at <= end {
                 let input = Input::new(haystack).range(at..);
                 if regex.search_slots_with(cache, &input, slots).is_none() {
+                    scratch.work += (end - at) as u64;
                     break;
                 }
                 let slot = |i: usize| slots[i].map(NonMaxUsize::get);
-                let (Some(whole_start), Some(whole_end)) = (slot(0), slot(1)) else {
+                let (Some(whole_start), Some(whole_end), Some(secret_start), Some(secret_end)) =
+                    (slot(0), slot(1), slot(2), slot(3))
+                else {
+                    // The secret group took no part (it is optional in the
+                    // pattern): nothing to report, and the window is done.
+                    scratch.work += (end - at) as u64;
                     break;
                 };
-                let (Some(secret_start), Some(secret_end)) = (slot(2), slot(3)) else {
-                    break;
-                };
+                // A bounded window counts whole: an upper bound on what the
+                // engine read. The whole-blob window of a `window = 0` rule
+                // counts up to the match's end, where its engine stops in
+                // practice: counting the rest of the blob for every match
+                // would call a blob full of JWTs quadratic.
+                scratch.work += (if whole_blob { whole_end } else { end } - at) as u64;
                 at = if whole_end > whole_start {
                     whole_end
                 } else {
@@ -458,205 +534,8 @@ pub fn check_examples(rule: &Rule) -> Result<(), Vec<String>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rules::parse_rule_file;
-
-    fn matcher(toml: &str) -> Matcher {
-        let mut set = RuleSet::default();
-        set.extend(parse_rule_file("t.toml", toml).unwrap())
-            .unwrap();
-        Matcher::new(&set).unwrap()
-    }
-
-    fn secrets(m: &Matcher, data: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        m.scan(data.as_bytes(), &mut Scratch::default(), &mut out);
-        out.sort_by_key(|m| m.secret.start);
-        out.iter()
-            .map(|x| data[x.secret.clone()].to_string())
-            .collect()
-    }
-
-    const TWO_RULES: &str = r#"
-[[rules]]
-id = "acme.key"
-name = "Acme key"
-provider = "Acme"
-keywords = ["acme_"]
-pattern = '\b(acme_[A-Za-z0-9]{20})\b'
-min_entropy = 3.0
-examples = ["x = acme_Q8k2mX9pL4vR7tY1wE3u"]
-negative_examples = ["acme_short"]
-
-[[rules]]
-id = "zeta.key"
-name = "Zeta key"
-provider = "Zeta"
-keywords = ["zeta"]
-pattern = '(?i)zeta{{near}}([a-f0-9]{32})\b'
-min_entropy = 3.0
-examples = ["ZETA_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
-negative_examples = ["KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
-"#;
-
-    #[test]
-    fn finds_only_rules_whose_keywords_occur() {
-        let m = matcher(TWO_RULES);
-        let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nother = 9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
-        assert_eq!(secrets(&m, data), vec!["acme_Q8k2mX9pL4vR7tY1wE3u"]);
-    }
-
-    #[test]
-    fn keywords_are_case_insensitive_and_overlapping() {
-        let m = matcher(TWO_RULES);
-        let data = "ZetA_token: 9f8e7d6c5b4a39281706f5e4d3c2b1a0 ACME_Q8k2mX9pL4vR7tY1wE3u";
-        // The acme regex is case-sensitive: the upper-case keyword selects the rule, the regex rejects it.
-        assert_eq!(secrets(&m, data), vec!["9f8e7d6c5b4a39281706f5e4d3c2b1a0"]);
-    }
-
-    #[test]
-    fn many_hits_in_a_large_blob_are_all_found_once() {
-        let m = matcher(TWO_RULES);
-        let mut data = String::new();
-        for i in 0..500 {
-            data.push_str(&format!("filler line {i} with nothing in it\n"));
-            if i % 50 == 0 {
-                data.push_str("key = acme_Q8k2mX9pL4vR7tY1wE3u\n");
-            }
-        }
-        assert_eq!(secrets(&m, &data).len(), 10);
-    }
-
-    #[test]
-    fn placeholders_entropy_and_filters_drop_candidates() {
-        let m = matcher(TWO_RULES);
-        assert!(secrets(&m, "acme_xxxxxxxxxxxxxxxxxxxx").is_empty());
-        assert!(secrets(&m, "acme_abababababababababab").is_empty());
-        assert!(secrets(&m, "zeta = 00000000000000000000000000000000").is_empty());
-    }
-
-    #[test]
-    fn whole_blob_window_finds_matches_far_from_keyword() {
-        let toml = r#"
-[[rules]]
-id = "pem.key"
-name = "PEM"
-provider = "PEM"
-keywords = ["-----BEGIN TEST KEY-----"]
-window = 0
-pattern = '(?s)-----BEGIN TEST KEY-----(.{10,5000}?)-----END TEST KEY-----'
-examples = ["-----BEGIN TEST KEY-----Q8k2mX9pL4vR7tY1wE3u-----END TEST KEY-----"]
-negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
-"#;
-        let m = matcher(toml);
-        let body = "Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g\n".repeat(60);
-        let data = format!("-----BEGIN TEST KEY-----\n{body}-----END TEST KEY-----\n");
-        assert_eq!(secrets(&m, &data).len(), 1);
-    }
-
-    #[test]
-    fn a_single_byte_keyword_falls_back_to_the_automaton() {
-        // The loader refuses such keywords; a rule set built in code need not.
-        let mut set = RuleSet::default();
-        set.extend(parse_rule_file("t.toml", TWO_RULES).unwrap())
-            .unwrap();
-        set.rules[0].keywords = vec!["_".into()];
-        let m = Matcher::new(&set).unwrap();
-        assert!(matches!(m.keywords, Keywords::Automaton(_)));
-        // Without the SIMD kernel the automaton is the faster of the two.
-        let accelerated = Prefilter::new(&["acme_", "zeta"]).is_some_and(|p| p.accelerated());
-        assert_eq!(
-            matches!(matcher(TWO_RULES).keywords, Keywords::Prefilter(_)),
-            accelerated
-        );
-        let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nZETA=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
-        assert_eq!(
-            secrets(&m, data),
-            vec![
-                "acme_Q8k2mX9pL4vR7tY1wE3u",
-                "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
-            ]
-        );
-    }
-
-    #[test]
-    fn lead_bounds_how_far_before_its_keyword_a_match_may_start() {
-        let rule = |lead: &str| {
-            format!(
-                r#"
-[[rules]]
-id = "acme.key"
-name = "Acme key"
-provider = "Acme"
-keywords = ["acme"]
-{lead}
-pattern = '([a-z0-9]{{24}}) *= *acme'
-examples = ["q8k2mx9pl4vr7ty1we3uz5n0 = acme"]
-negative_examples = ["q8k2mx9pl4 = acme"]
-"#
-            )
-        };
-        let data = "x q8k2mx9pl4vr7ty1we3uz5n0 = acme\n";
-        let wide = matcher(&rule(""));
-        assert_eq!(secrets(&wide, data), vec!["q8k2mx9pl4vr7ty1we3uz5n0"]);
-        // 27 bytes before the keyword are needed; 27 suffice, 26 do not.
-        assert_eq!(
-            secrets(&matcher(&rule("lead = 27")), data),
-            vec!["q8k2mx9pl4vr7ty1we3uz5n0"]
-        );
-        assert!(secrets(&matcher(&rule("lead = 26")), data).is_empty());
-    }
-
-    #[test]
-    fn after_keyword_drops_hits_it_does_not_match() {
-        // Stricter than the pattern on purpose (`=` only, where the pattern
-        // also takes `:`), to show which hits open a window.
-        let toml = r#"
-[[rules]]
-id = "acme.key"
-name = "Acme key"
-provider = "Acme"
-keywords = ["acme"]
-after_keyword = '[ \t]*='
-pattern = '(?i)acme{{near}}(k-[a-z0-9]{20})'
-examples = ["ACME = k-q8k2mx9pl4vr7ty1we3u"]
-negative_examples = ["ACME = q8k2mx9pl4vr7ty1we3u"]
-"#;
-        let m = matcher(toml);
-        assert_eq!(
-            secrets(&m, "acme = 'k-q8k2mx9pl4vr7ty1we3u'"),
-            vec!["k-q8k2mx9pl4vr7ty1we3u"]
-        );
-        assert!(secrets(&m, "acme: 'k-q8k2mx9pl4vr7ty1we3u'").is_empty());
-        let mut set = RuleSet::default();
-        set.extend(parse_rule_file("t.toml", toml).unwrap())
-            .unwrap();
-        set.rules[0].after_keyword = None;
-        let unfiltered = Matcher::new(&set).unwrap();
-        assert_eq!(
-            secrets(&unfiltered, "acme: 'k-q8k2mx9pl4vr7ty1we3u'"),
-            vec!["k-q8k2mx9pl4vr7ty1we3u"]
-        );
-    }
-
-    #[test]
-    fn examples_are_checked() {
-        let set = {
-            let mut s = RuleSet::default();
-            s.extend(parse_rule_file("t.toml", TWO_RULES).unwrap())
-                .unwrap();
-            s
-        };
-        for rule in &set.rules {
-            check_examples(rule).unwrap();
-        }
-        let mut broken = set.rules[0].clone();
-        broken.negative_examples = vec!["acme_Q8k2mX9pL4vR7tY1wE3u".into()];
-        let failures = check_examples(&broken).unwrap_err();
-        assert!(
-            failures[0].contains("negative example matched"),
-            "{failures:?}"
-        );
-    }
-}
+mod cost_tests;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;

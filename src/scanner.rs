@@ -132,10 +132,10 @@ impl Scanner {
             .matches
             .dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
         self.drop_shadowed_fallbacks(&mut worker.matches);
-        let mut lines = LineIndex::new(data);
-        let mut hits = Vec::new();
+        let mut allows = InlineAllows::new(data);
+        let mut kept = Vec::new();
         for m in &worker.matches {
-            if inline_allowed(data, m) {
+            if allows.allows(m) {
                 self.tally.allowed_inline.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -154,19 +154,35 @@ impl Scanner {
                     continue;
                 }
             }
-            let (line, column) = lines.locate(m.secret.start);
-            let (end_line, end_column) = lines.locate(m.secret.end);
-            hits.push(BlobHit {
-                rule: m.rule,
-                fingerprint: fp,
-                secret,
-                line,
-                column,
-                end_line,
-                end_column,
-            });
+            kept.push((m.rule, m.secret.clone(), fp, secret));
         }
-        hits
+        // Located in increasing order: the secrets of two rules may overlap,
+        // so asking start, end, start, end could step back and make the line
+        // index start over from the top.
+        let mut offsets: Vec<usize> = kept
+            .iter()
+            .flat_map(|(_, s, _, _)| [s.start, s.end])
+            .collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let mut lines = LineIndex::new(data);
+        let places: Vec<(usize, usize)> = offsets.iter().map(|&o| lines.locate(o)).collect();
+        let place = |o: usize| places[offsets.partition_point(|&x| x < o)];
+        kept.into_iter()
+            .map(|(rule, range, fingerprint, secret)| {
+                let (line, column) = place(range.start);
+                let (end_line, end_column) = place(range.end);
+                BlobHit {
+                    rule,
+                    fingerprint,
+                    secret,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            })
+            .collect()
     }
 
     /// Records hits found in a blob at `path` (config path allowlists apply).
@@ -209,16 +225,27 @@ impl Scanner {
         if !matches.iter().any(is_fallback) {
             return;
         }
-        let specific: Vec<std::ops::Range<usize>> = matches
+        // Specific secrets by start, with the furthest end reached so far:
+        // one binary search per fallback match instead of a pass over all
+        // specific ones (thousands of each on one long line).
+        let mut specific: Vec<std::ops::Range<usize>> = matches
             .iter()
             .filter(|m| !is_fallback(m))
             .map(|m| m.secret.clone())
             .collect();
+        specific.sort_unstable_by_key(|s| s.start);
+        let reach: Vec<usize> = specific
+            .iter()
+            .scan(0, |far, s| {
+                *far = s.end.max(*far);
+                Some(*far)
+            })
+            .collect();
         matches.retain(|m| {
-            !is_fallback(m)
-                || !specific
-                    .iter()
-                    .any(|s| s.start < m.secret.end && m.secret.start < s.end)
+            // Specific secrets starting before this one ends; one of them
+            // overlaps it when the furthest of their ends is past its start.
+            let before = specific.partition_point(|s| s.start < m.secret.end);
+            !is_fallback(m) || before == 0 || reach[before - 1] <= m.secret.start
         });
     }
 
@@ -254,12 +281,147 @@ impl Scanner {
     }
 }
 
-/// True when a line the match touches carries an inline allow comment.
-fn inline_allowed(data: &[u8], m: &Match) -> bool {
-    let start = memchr::memrchr(b'\n', &data[..m.span.start]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &data[m.span.end..]).map_or(data.len(), |i| m.span.end + i);
-    let lines = &data[start..end];
-    INLINE_ALLOW
-        .iter()
-        .any(|marker| memchr::memmem::find(lines, marker).is_some())
+/// Where a blob's inline allow comments are, found in one pass, so that
+/// many matches on one long line cost one pass over it rather than one each.
+struct InlineAllows<'a> {
+    data: &'a [u8],
+    /// `(start, end)` of every marker, by start.
+    markers: Vec<(usize, usize)>,
+    /// The last line looked up, `[start, end)` without its newline.
+    line: Option<(usize, usize)>,
+}
+
+impl<'a> InlineAllows<'a> {
+    fn new(data: &'a [u8]) -> Self {
+        let mut markers: Vec<(usize, usize)> = INLINE_ALLOW
+            .iter()
+            .flat_map(|marker| {
+                memchr::memmem::find_iter(data, marker).map(|at| (at, at + marker.len()))
+            })
+            .collect();
+        markers.sort_unstable();
+        InlineAllows {
+            data,
+            markers,
+            line: None,
+        }
+    }
+
+    /// The line containing `offset`, remembered for the next match.
+    fn line_of(&mut self, offset: usize) -> (usize, usize) {
+        if let Some((start, end)) = self.line {
+            if (start..=end).contains(&offset) {
+                return (start, end);
+            }
+        }
+        let data = self.data;
+        let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
+        self.line = Some((start, end));
+        (start, end)
+    }
+
+    /// True when a line the match touches carries an inline allow comment.
+    fn allows(&mut self, m: &Match) -> bool {
+        if self.markers.is_empty() {
+            return false;
+        }
+        let start = self.line_of(m.span.start).0;
+        let end = self.line_of(m.span.end).1;
+        let first = self.markers.partition_point(|&(s, _)| s < start);
+        self.markers[first..]
+            .iter()
+            .take_while(|&&(s, _)| s < end)
+            .any(|&(_, e)| e <= end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    /// One scanner for every test: its rules compile once.
+    fn scanner() -> &'static Scanner {
+        static SCANNER: std::sync::OnceLock<Scanner> = std::sync::OnceLock::new();
+        SCANNER.get_or_init(|| {
+            let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+            Scanner::new(matcher, Allowlist::default(), None)
+        })
+    }
+
+    #[test]
+    fn inline_allow_covers_the_lines_a_match_touches_and_no_others() {
+        let s = scanner();
+        let key = "token = \"Hq7Rm2Vx9Kp4Zt8Lw3Nc\"";
+        let data = format!("{key} # till-scan:allow\nx = 1; {key}\n");
+        let hits = s.find(&mut Worker::default(), data.as_bytes());
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].line, hits[0].column), (2, 17));
+    }
+
+    #[test]
+    fn many_matches_on_one_long_line_are_located_and_allowed_alike() {
+        let s = scanner();
+        // Distinct secrets, so that each is a hit of its own.
+        let line: String = (0..2000)
+            .map(|i| format!("é token = \"Hq7Rm2Vx9Kp4Zt8L{i:04}\", "))
+            .collect();
+        let hits = s.find(&mut Worker::default(), line.as_bytes());
+        assert_eq!(hits.len(), 2000);
+        let width = "é token = \"Hq7Rm2Vx9Kp4Zt8L0000\", ".chars().count();
+        for (i, h) in hits.iter().enumerate() {
+            assert_eq!((h.line, h.column), (1, i * width + 12), "hit {i}");
+            assert_eq!(h.end_column, h.column + 20);
+        }
+        let allowed = format!("{line} // gitleaks:allow");
+        assert!(s
+            .find(&mut Worker::default(), allowed.as_bytes())
+            .is_empty());
+    }
+
+    /// The text at a hit's line and column, as a report would point to it.
+    fn text_at(data: &[u8], line: usize, column: usize) -> String {
+        let text = data.split(|&b| b == b'\n').nth(line - 1).unwrap();
+        String::from_utf8_lossy(text)
+            .chars()
+            .skip(column - 1)
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 64,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// Lines of keys, allow comments, newlines and invalid UTF-8 in any
+        /// order: every hit points at its secret and sits on no allowed line.
+        #[test]
+        fn hits_point_at_their_secret_and_skip_allowed_lines(
+            parts in proptest::collection::vec(0..8usize, 0..60)
+        ) {
+            const PARTS: [&[u8]; 8] = [
+                b"token = \"Hq7Rm2Vx9Kp4Zt8Lw3Nc\" ",
+                b"secret: 'gJQkkpa3bubYx32hLCa2nYKF', ",
+                b"\xc3\xa9 ",
+                b"\xff\xe2\x82",
+                b"\n",
+                b"# till-scan:allow",
+                b"aws_secret_access_key = 3XVy27dFanUrOSE62chn4xdeJg1Kza5KxxGWfvma ",
+                b"x",
+            ];
+            let data: Vec<u8> = parts.iter().flat_map(|&i| PARTS[i].to_vec()).collect();
+            let s = scanner();
+            for hit in s.find(&mut Worker::default(), &data) {
+                let at = text_at(&data, hit.line, hit.column);
+                proptest::prop_assert!(at.starts_with(hit.secret.expose()), "{hit:?} at {at:?}");
+                let lines = data.split(|&b| b == b'\n').skip(hit.line - 1);
+                for line in lines.take(hit.end_line - hit.line + 1) {
+                    proptest::prop_assert!(memchr::memmem::find(line, b"till-scan:allow").is_none());
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,203 @@
+//! The matcher's behaviour on small rule sets: candidate selection, windows,
+//! filters, `lead`, `after_keyword` and the example checks.
+
+use super::*;
+use crate::rules::parse_rule_file;
+
+fn matcher(toml: &str) -> Matcher {
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file("t.toml", toml).unwrap())
+        .unwrap();
+    Matcher::new(&set).unwrap()
+}
+
+fn secrets(m: &Matcher, data: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    m.scan(data.as_bytes(), &mut Scratch::default(), &mut out);
+    out.sort_by_key(|m| m.secret.start);
+    out.iter()
+        .map(|x| data[x.secret.clone()].to_string())
+        .collect()
+}
+
+const TWO_RULES: &str = r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme_"]
+pattern = '\b(acme_[A-Za-z0-9]{20})\b'
+min_entropy = 3.0
+examples = ["x = acme_Q8k2mX9pL4vR7tY1wE3u"]
+negative_examples = ["acme_short"]
+
+[[rules]]
+id = "zeta.key"
+name = "Zeta key"
+provider = "Zeta"
+keywords = ["zeta"]
+pattern = '(?i)zeta{{near}}([a-f0-9]{32})\b'
+min_entropy = 3.0
+examples = ["ZETA_KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
+negative_examples = ["KEY=9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
+"#;
+
+#[test]
+fn finds_only_rules_whose_keywords_occur() {
+    let m = matcher(TWO_RULES);
+    let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nother = 9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
+    assert_eq!(secrets(&m, data), vec!["acme_Q8k2mX9pL4vR7tY1wE3u"]);
+}
+
+#[test]
+fn keywords_are_case_insensitive_and_overlapping() {
+    let m = matcher(TWO_RULES);
+    let data = "ZetA_token: 9f8e7d6c5b4a39281706f5e4d3c2b1a0 ACME_Q8k2mX9pL4vR7tY1wE3u";
+    // The acme regex is case-sensitive: the upper-case keyword selects the rule, the regex rejects it.
+    assert_eq!(secrets(&m, data), vec!["9f8e7d6c5b4a39281706f5e4d3c2b1a0"]);
+}
+
+#[test]
+fn many_hits_in_a_large_blob_are_all_found_once() {
+    let m = matcher(TWO_RULES);
+    let mut data = String::new();
+    for i in 0..500 {
+        data.push_str(&format!("filler line {i} with nothing in it\n"));
+        if i % 50 == 0 {
+            data.push_str("key = acme_Q8k2mX9pL4vR7tY1wE3u\n");
+        }
+    }
+    assert_eq!(secrets(&m, &data).len(), 10);
+}
+
+#[test]
+fn placeholders_entropy_and_filters_drop_candidates() {
+    let m = matcher(TWO_RULES);
+    assert!(secrets(&m, "acme_xxxxxxxxxxxxxxxxxxxx").is_empty());
+    assert!(secrets(&m, "acme_abababababababababab").is_empty());
+    assert!(secrets(&m, "zeta = 00000000000000000000000000000000").is_empty());
+}
+
+#[test]
+fn whole_blob_window_finds_matches_far_from_keyword() {
+    let toml = r#"
+[[rules]]
+id = "pem.key"
+name = "PEM"
+provider = "PEM"
+keywords = ["-----BEGIN TEST KEY-----"]
+window = 0
+pattern = '(?s)-----BEGIN TEST KEY-----(.{10,5000}?)-----END TEST KEY-----'
+examples = ["-----BEGIN TEST KEY-----Q8k2mX9pL4vR7tY1wE3u-----END TEST KEY-----"]
+negative_examples = ["-----BEGIN TEST KEY-----short-----END TEST KEY-----"]
+"#;
+    let m = matcher(toml);
+    let body = "Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g\n".repeat(60);
+    let data = format!("-----BEGIN TEST KEY-----\n{body}-----END TEST KEY-----\n");
+    assert_eq!(secrets(&m, &data).len(), 1);
+}
+
+#[test]
+fn a_single_byte_keyword_falls_back_to_the_automaton() {
+    // The loader refuses such keywords; a rule set built in code need not.
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file("t.toml", TWO_RULES).unwrap())
+        .unwrap();
+    set.rules[0].keywords = vec!["_".into()];
+    let m = Matcher::new(&set).unwrap();
+    assert!(matches!(m.keywords, Keywords::Automaton(_)));
+    // Without the SIMD kernel the automaton is the faster of the two.
+    let accelerated = Prefilter::new(&["acme_", "zeta"]).is_some_and(|p| p.accelerated());
+    assert_eq!(
+        matches!(matcher(TWO_RULES).keywords, Keywords::Prefilter(_)),
+        accelerated
+    );
+    let data = "a = 'acme_Q8k2mX9pL4vR7tY1wE3u'\nZETA=9f8e7d6c5b4a39281706f5e4d3c2b1a0\n";
+    assert_eq!(
+        secrets(&m, data),
+        vec![
+            "acme_Q8k2mX9pL4vR7tY1wE3u",
+            "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+        ]
+    );
+}
+
+#[test]
+fn lead_bounds_how_far_before_its_keyword_a_match_may_start() {
+    let rule = |lead: &str| {
+        format!(
+            r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme"]
+{lead}
+pattern = '([a-z0-9]{{24}}) *= *acme'
+examples = ["q8k2mx9pl4vr7ty1we3uz5n0 = acme"]
+negative_examples = ["q8k2mx9pl4 = acme"]
+"#
+        )
+    };
+    let data = "x q8k2mx9pl4vr7ty1we3uz5n0 = acme\n";
+    let wide = matcher(&rule(""));
+    assert_eq!(secrets(&wide, data), vec!["q8k2mx9pl4vr7ty1we3uz5n0"]);
+    // 27 bytes before the keyword are needed; 27 suffice, 26 do not.
+    assert_eq!(
+        secrets(&matcher(&rule("lead = 27")), data),
+        vec!["q8k2mx9pl4vr7ty1we3uz5n0"]
+    );
+    assert!(secrets(&matcher(&rule("lead = 26")), data).is_empty());
+}
+
+#[test]
+fn after_keyword_drops_hits_it_does_not_match() {
+    // Stricter than the pattern on purpose (`=` only, where the pattern
+    // also takes `:`), to show which hits open a window.
+    let toml = r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme"]
+after_keyword = '[ \t]*='
+pattern = '(?i)acme{{near}}(k-[a-z0-9]{20})'
+examples = ["ACME = k-q8k2mx9pl4vr7ty1we3u"]
+negative_examples = ["ACME = q8k2mx9pl4vr7ty1we3u"]
+"#;
+    let m = matcher(toml);
+    assert_eq!(
+        secrets(&m, "acme = 'k-q8k2mx9pl4vr7ty1we3u'"),
+        vec!["k-q8k2mx9pl4vr7ty1we3u"]
+    );
+    assert!(secrets(&m, "acme: 'k-q8k2mx9pl4vr7ty1we3u'").is_empty());
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file("t.toml", toml).unwrap())
+        .unwrap();
+    set.rules[0].after_keyword = None;
+    let unfiltered = Matcher::new(&set).unwrap();
+    assert_eq!(
+        secrets(&unfiltered, "acme: 'k-q8k2mx9pl4vr7ty1we3u'"),
+        vec!["k-q8k2mx9pl4vr7ty1we3u"]
+    );
+}
+
+#[test]
+fn examples_are_checked() {
+    let set = {
+        let mut s = RuleSet::default();
+        s.extend(parse_rule_file("t.toml", TWO_RULES).unwrap())
+            .unwrap();
+        s
+    };
+    for rule in &set.rules {
+        check_examples(rule).unwrap();
+    }
+    let mut broken = set.rules[0].clone();
+    broken.negative_examples = vec!["acme_Q8k2mX9pL4vR7tY1wE3u".into()];
+    let failures = check_examples(&broken).unwrap_err();
+    assert!(
+        failures[0].contains("negative example matched"),
+        "{failures:?}"
+    );
+}
