@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use crate::cli::parse_size;
 use crate::report::Format;
 use crate::rules::RuleSet;
+use crate::suppress::Allowlist;
 
 /// The config file looked for at the scanned root.
 pub const CONFIG_FILE_NAME: &str = ".till-scan.toml";
@@ -183,7 +184,7 @@ impl Config {
         root: &Path,
         ignore_file: bool,
     ) -> anyhow::Result<Option<Gitignore>> {
-        let file = root.join(crate::sources::fs::IGNORE_FILE_NAME);
+        let file = root.join(crate::suppress::IGNORE_FILE_NAME);
         let use_file = ignore_file && file.is_file();
         if self.file.exclude.is_empty() && !use_file {
             return Ok(None);
@@ -212,19 +213,18 @@ impl Config {
                     .map_err(|e| anyhow::anyhow!("{}: allowlist.regexes: {e}", self.label()))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(Allowlist {
-            paths: gitignore(
+        Ok(Allowlist::new(
+            gitignore(
                 root,
                 &a.paths,
                 &format!("{}: allowlist.paths", self.label()),
             )?,
             regexes,
-            stopwords: a
-                .stopwords
+            a.stopwords
                 .iter()
                 .map(|s| s.to_ascii_lowercase().into_bytes())
                 .collect(),
-        })
+        ))
     }
 }
 
@@ -326,51 +326,6 @@ fn gitignore(root: &Path, patterns: &[String], what: &str) -> anyhow::Result<Opt
             .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
     }
     Ok(Some(b.build().map_err(|e| anyhow::anyhow!("{what}: {e}"))?))
-}
-
-/// True when `path` matches a gitignore-style matcher. Paths outside the
-/// matcher's root never match (the `ignore` crate would panic on them).
-pub fn ignored(matcher: &Gitignore, path: &Path, is_dir: bool) -> bool {
-    let relative = match path.strip_prefix(matcher.path()) {
-        Ok(rel) => rel,
-        Err(_) if path.has_root() => return false,
-        Err(_) => path.strip_prefix("./").unwrap_or(path),
-    };
-    if relative.as_os_str().is_empty() || relative.has_root() {
-        return false;
-    }
-    matcher
-        .matched_path_or_any_parents(relative, is_dir)
-        .is_ignore()
-}
-
-/// Config allowlists, applied to every finding.
-#[derive(Debug, Default, Clone)]
-pub struct Allowlist {
-    paths: Option<Gitignore>,
-    regexes: Vec<Regex>,
-    stopwords: Vec<Vec<u8>>,
-}
-
-impl Allowlist {
-    pub fn path_allowed(&self, path: &str) -> bool {
-        self.paths
-            .as_ref()
-            .is_some_and(|g| ignored(g, Path::new(path), false))
-    }
-
-    pub fn secret_allowed(&self, secret: &[u8]) -> bool {
-        if self.regexes.iter().any(|r| r.is_match(secret)) {
-            return true;
-        }
-        if self.stopwords.is_empty() {
-            return false;
-        }
-        let lower = secret.to_ascii_lowercase();
-        self.stopwords
-            .iter()
-            .any(|w| memchr::memmem::find(&lower, w).is_some())
-    }
 }
 
 #[cfg(test)]

@@ -20,4 +20,5 @@ pub mod rules;
 pub mod scan;
 pub mod scanner;
 pub mod sources;
+pub mod suppress;
 pub mod time;

@@ -8,13 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::baseline::Baseline;
-use crate::config::Allowlist;
 use crate::finding::{fingerprint, CommitInfo, LineIndex, Location, Occurrence, Secret};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
-
-/// Comments that mark a line's secret as a known false positive.
-const INLINE_ALLOW: &[&[u8]] = &[b"till-scan:allow", b"gitleaks:allow"];
+use crate::suppress::{Allowlist, InlineAllows};
 
 pub mod text;
 
@@ -135,7 +132,7 @@ impl Scanner {
         let mut allows = InlineAllows::new(data);
         let mut kept = Vec::new();
         for m in &worker.matches {
-            if allows.allows(m) {
+            if allows.allows(&m.span) {
                 self.tally.allowed_inline.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
@@ -278,61 +275,6 @@ impl Scanner {
         };
         result.sort();
         result
-    }
-}
-
-/// Where a blob's inline allow comments are, found in one pass, so that
-/// many matches on one long line cost one pass over it rather than one each.
-struct InlineAllows<'a> {
-    data: &'a [u8],
-    /// `(start, end)` of every marker, by start.
-    markers: Vec<(usize, usize)>,
-    /// The last line looked up, `[start, end)` without its newline.
-    line: Option<(usize, usize)>,
-}
-
-impl<'a> InlineAllows<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        let mut markers: Vec<(usize, usize)> = INLINE_ALLOW
-            .iter()
-            .flat_map(|marker| {
-                memchr::memmem::find_iter(data, marker).map(|at| (at, at + marker.len()))
-            })
-            .collect();
-        markers.sort_unstable();
-        InlineAllows {
-            data,
-            markers,
-            line: None,
-        }
-    }
-
-    /// The line containing `offset`, remembered for the next match.
-    fn line_of(&mut self, offset: usize) -> (usize, usize) {
-        if let Some((start, end)) = self.line {
-            if (start..=end).contains(&offset) {
-                return (start, end);
-            }
-        }
-        let data = self.data;
-        let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |i| offset + i);
-        self.line = Some((start, end));
-        (start, end)
-    }
-
-    /// True when a line the match touches carries an inline allow comment.
-    fn allows(&mut self, m: &Match) -> bool {
-        if self.markers.is_empty() {
-            return false;
-        }
-        let start = self.line_of(m.span.start).0;
-        let end = self.line_of(m.span.end).1;
-        let first = self.markers.partition_point(|&(s, _)| s < start);
-        self.markers[first..]
-            .iter()
-            .take_while(|&&(s, _)| s < end)
-            .any(|&(_, e)| e <= end)
     }
 }
 

@@ -18,13 +18,10 @@ use std::sync::Arc;
 use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
 
-use crate::config::ignored;
 use crate::scan::SkipReason;
 use crate::scanner::{decode_as, Scanner, Text, Worker};
 use crate::sources::stdin;
-
-/// Ignore file specific to till-scan, in gitignore syntax.
-pub const IGNORE_FILE_NAME: &str = ".till-scanignore";
+use crate::suppress::{ignored, IGNORE_FILE_NAME};
 
 pub struct FsOptions {
     pub threads: usize,

@@ -21,7 +21,7 @@ pub(super) fn drop_excluded(
     if let Some(g) = exclude {
         let mut i = from;
         while i < changes.len() {
-            if crate::config::ignored(g, Path::new(&changes[i].path), false) {
+            if crate::suppress::ignored(g, Path::new(&changes[i].path), false) {
                 changes.swap_remove(i);
             } else {
                 i += 1;
