@@ -28,6 +28,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Result};
 use serde::Serialize;
 
+use crate::finding::Secret;
+
 use self::endpoint::{check_endpoint, display_url, is_network_url, GitHubHosts, Purpose};
 use self::github::{GitHub, RepoName};
 use self::plan::{Manual, Plan, Spot};
@@ -45,12 +47,13 @@ pub struct Limits {
     pub ip_whitelist: Vec<String>,
 }
 
-/// Everything a rotation needs besides the findings.
-#[derive(Debug, Clone)]
+/// Everything a rotation needs besides the findings. `Debug` shows neither
+/// the admin key, nor the token, nor a URL's user and password.
+#[derive(Clone)]
 pub struct RotateOptions {
     pub till_url: String,
     /// From `TILL_ADMIN_KEY` only.
-    pub admin_key: Option<String>,
+    pub admin_key: Option<Secret>,
     pub limits: Limits,
     pub remote: String,
     /// `owner/name`, from `--github-repo` or `GITHUB_REPOSITORY`.
@@ -58,12 +61,32 @@ pub struct RotateOptions {
     pub github_api: String,
     /// The host of remote URLs that are GitHub (github.com, or GHE's).
     pub github_host: String,
-    pub github_token: Option<String>,
+    pub github_token: Option<Secret>,
     pub no_pr: bool,
     pub dry_run: bool,
     pub allow_dirty: bool,
     pub timeout: Duration,
     pub retry_backoff: Duration,
+}
+
+impl std::fmt::Debug for RotateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotateOptions")
+            .field("till_url", &display_url(&self.till_url))
+            .field("admin_key", &self.admin_key)
+            .field("limits", &self.limits)
+            .field("remote", &self.remote)
+            .field("github_repo", &self.github_repo)
+            .field("github_api", &display_url(&self.github_api))
+            .field("github_host", &self.github_host)
+            .field("github_token", &self.github_token)
+            .field("no_pr", &self.no_pr)
+            .field("dry_run", &self.dry_run)
+            .field("allow_dirty", &self.allow_dirty)
+            .field("timeout", &self.timeout)
+            .field("retry_backoff", &self.retry_backoff)
+            .finish()
+    }
 }
 
 /// One key, rotated or (in a dry run) to be rotated.
@@ -147,7 +170,7 @@ pub fn run(
         secrets.add(r.secret.expose());
     }
     for s in [&opts.admin_key, &opts.github_token].into_iter().flatten() {
-        secrets.add(s);
+        secrets.add(s.expose());
     }
     for url in [&opts.till_url, &opts.github_api] {
         add_userinfo(&secrets, url);
@@ -201,7 +224,7 @@ fn rotate(
     let admin_key = opts
         .admin_key
         .clone()
-        .filter(|k| !k.trim().is_empty())
+        .filter(|k| !k.expose().trim().is_empty())
         .ok_or_else(|| anyhow!("TILL_ADMIN_KEY is not set: export your Till admin key (till_admin_…) in the environment; till-scan never takes it on the command line"))?;
     let pairs: Vec<(&[u8], &[u8])> = plan
         .rotations
@@ -224,7 +247,7 @@ fn rotate(
         let token = opts
             .github_token
             .clone()
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.expose().is_empty())
             .ok_or_else(|| anyhow!("GITHUB_TOKEN is not set: the pull request needs a token with contents and pull-requests write access (or pass --no-pr to stop after the local commit)"))?;
         // libgit2 here speaks https and local paths; an ssh remote of a
         // GitHub repository is pushed to over https with the token.
@@ -298,7 +321,7 @@ fn rotate(
     }
 
     // 2. Mint.
-    let mut minted: Vec<(String, String)> = Vec::new(); // (id, scoped key)
+    let mut minted: Vec<(String, Secret)> = Vec::new(); // (id, scoped key)
     for rotation in &plan.rotations {
         let first = &rotation.spots[0];
         let metadata = serde_json::json!({
@@ -316,7 +339,7 @@ fn rotate(
         });
         let new = NewKey {
             provider: &rotation.till_provider,
-            upstream_key: rotation.secret.expose(),
+            upstream_key: &rotation.secret,
             max_activations: opts.limits.max_activations,
             max_tokens: opts.limits.max_tokens,
             max_spend_cents: opts.limits.max_spend_cents,
@@ -329,7 +352,8 @@ fn rotate(
                     "minted Till key {} for {} ({})",
                     key.id, rotation.rule_id, first
                 ));
-                minted.push((key.id.clone(), key.scoped_key.clone().unwrap_or_default()));
+                let scoped = key.scoped_key.clone().unwrap_or_else(|| Secret::new(b""));
+                minted.push((key.id.clone(), scoped));
             }
             Err(e) => {
                 let undo = revoke_all(&till, &minted, &run_id);
@@ -352,7 +376,7 @@ fn rotate(
         .rotations
         .iter()
         .zip(&minted)
-        .map(|(r, (_, scoped))| (r.secret.expose().as_bytes(), scoped.as_bytes()))
+        .map(|(r, (_, scoped))| (r.secret.expose().as_bytes(), scoped.expose().as_bytes()))
         .collect();
     let replacer = Replacer::new(&pairs);
     let (rewrites, binary) = ws.plan_rewrites(&tracked, &replacer);
@@ -385,7 +409,7 @@ fn rotate(
         return Ok(report);
     };
     let (remote, push_url) = remote_target.expect("set with github");
-    let token = opts.github_token.as_deref();
+    let token = opts.github_token.as_ref();
     if let Err(e) = ws.push(&remote, push_url.as_deref(), &branch, token) {
         let mut undo = local.rollback();
         undo.extend(revoke_all(&till, &minted, &run_id));
@@ -435,7 +459,7 @@ fn is_ssh_url(url: &str) -> bool {
 /// Revokes the keys minted in this run, including any whose create answer
 /// was lost (found by this run's id in their metadata). Returns what could
 /// not be revoked.
-fn revoke_all(till: &TillClient, minted: &[(String, String)], run_id: &str) -> Vec<String> {
+fn revoke_all(till: &TillClient, minted: &[(String, Secret)], run_id: &str) -> Vec<String> {
     let mut ids: Vec<String> = minted.iter().map(|(id, _)| id.clone()).collect();
     if let Ok(keys) = till.list_keys() {
         for k in keys {
@@ -494,5 +518,39 @@ mod tests {
         assert!(is_ssh_url("ssh://git@github.com/a/b"));
         assert!(!is_ssh_url("https://github.com/a/b"));
         assert!(!is_ssh_url("/srv/git/b.git"));
+    }
+
+    #[test]
+    fn debug_of_the_options_shows_no_key_token_or_password() {
+        let opts = RotateOptions {
+            till_url: "https://till-user:hunter22-till@till.example".into(),
+            admin_key: Some(Secret::new(b"till_admin_0123456789abcdefghij")),
+            limits: Limits {
+                max_activations: 1,
+                max_tokens: None,
+                max_spend_cents: None,
+                ip_whitelist: Vec::new(),
+            },
+            remote: "origin".into(),
+            github_repo: Some("acme/app".into()),
+            github_api: "https://gh-user:hunter22-api@api.github.com".into(),
+            github_host: "github.com".into(),
+            github_token: Some(Secret::new(b"ghs_0123456789abcdefghijklmnop")),
+            no_pr: false,
+            dry_run: false,
+            allow_dirty: false,
+            timeout: Duration::from_secs(1),
+            retry_backoff: Duration::from_millis(1),
+        };
+        let shown = format!("{opts:?} {opts:#?}");
+        for secret in [
+            "till_admin_0123456789abcdefghij",
+            "ghs_0123456789abcdefghijklmnop",
+            "hunter22",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("https://till.example"), "{shown}");
+        assert!(shown.contains("acme/app"), "{shown}");
     }
 }

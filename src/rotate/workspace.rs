@@ -10,6 +10,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use git2::{BranchType, Oid, Repository, Status, StatusOptions};
 use rayon::prelude::*;
 
+use crate::finding::Secret;
+
 use super::rewrite::Replacer;
 
 /// A repository with a work tree.
@@ -209,7 +211,7 @@ impl Workspace {
         remote: &str,
         url: Option<&str>,
         branch: &str,
-        token: Option<&str>,
+        token: Option<&Secret>,
     ) -> Result<()> {
         self.push_refspec(
             remote,
@@ -226,7 +228,7 @@ impl Workspace {
         remote: &str,
         url: Option<&str>,
         branch: &str,
-        token: Option<&str>,
+        token: Option<&Secret>,
     ) -> Result<()> {
         self.push_refspec(remote, url, &format!(":refs/heads/{branch}"), token)
             .map_err(|e| anyhow!("cannot delete branch {branch} on `{remote}`: {e}"))
@@ -237,7 +239,7 @@ impl Workspace {
         remote: &str,
         url: Option<&str>,
         refspec: &str,
-        token: Option<&str>,
+        token: Option<&Secret>,
     ) -> std::result::Result<(), String> {
         use super::http_transport::{self, Credentials};
         let mut remote = match url {
@@ -254,7 +256,7 @@ impl Workspace {
             http_transport::register().map_err(|e| e.message().to_string())?;
             let credentials = super::endpoint::host_of(&target).and_then(|host| {
                 let (user, password) = match token {
-                    Some(t) => ("x-access-token".to_string(), t.to_string()),
+                    Some(t) => ("x-access-token".to_string(), t.expose().to_string()),
                     None => git2::CredentialHelper::new(&target)
                         .config(&config)
                         .execute()?,
@@ -277,7 +279,7 @@ impl Workspace {
         remote: &mut git2::Remote<'_>,
         config: &git2::Config,
         refspec: &str,
-        token: Option<&str>,
+        token: Option<&Secret>,
     ) -> std::result::Result<(), String> {
         let rejected = RefCell::new(None::<String>);
         let attempts = RefCell::new(0u32);
@@ -292,7 +294,7 @@ impl Workspace {
                 }
                 if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
                     if let Some(t) = token {
-                        return git2::Cred::userpass_plaintext("x-access-token", t);
+                        return git2::Cred::userpass_plaintext("x-access-token", t.expose());
                     }
                     return git2::Cred::credential_helper(config, url, username);
                 }
