@@ -241,37 +241,85 @@ impl Workspace {
         refspec: &str,
         token: Option<&Secret>,
     ) -> std::result::Result<(), String> {
-        use super::http_transport::{self, Credentials};
+        use super::endpoint::{display_url, host_of};
+        use super::http_transport::{self, url_with_credentials, Credentials};
+        let named = url.is_none();
         let mut remote = match url {
             Some(u) => self.repo.remote_anonymous(u),
             None => self.repo.find_remote(remote),
         }
         .map_err(|e| e.message().to_string())?;
         let config = self.repo.config().map_err(|e| e.message().to_string())?;
-        let target = remote.url().unwrap_or_default().to_string();
-        if target.starts_with("https://") || target.starts_with("http://") {
-            // Our own smart-HTTP transport (see `http_transport`): it takes
-            // the credentials up front instead of through the callback, bound
-            // to the host they are for.
-            http_transport::register().map_err(|e| e.message().to_string())?;
-            let credentials = super::endpoint::host_of(&target).and_then(|host| {
-                let (user, password) = match token {
-                    Some(t) => ("x-access-token".to_string(), t.expose().to_string()),
-                    None => git2::CredentialHelper::new(&target)
-                        .config(&config)
-                        .execute()?,
-                };
-                Some(Credentials {
-                    host,
-                    user,
-                    password,
-                })
-            });
-            http_transport::set_credentials(credentials);
+        // The URL the caller checked: credentials are for its host alone.
+        let checked = remote.url().unwrap_or_default().to_string();
+        // Where libgit2 pushes.
+        let target = remote.pushurl().unwrap_or(&checked).to_string();
+        let is_http = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        if !is_http(&checked) || !is_http(&target) {
+            return self.push_with(&mut remote, &config, refspec, token);
         }
-        let pushed = self.push_with(&mut remote, &config, refspec, token);
-        http_transport::set_credentials(None);
-        pushed
+        // Our own smart-HTTP transport (see `http_transport`): the
+        // credentials travel in the URL it is handed, bound to the checked
+        // host, and it takes them out before any request.
+        http_transport::register().map_err(|e| e.message().to_string())?;
+        let with_credentials = host_of(&checked).and_then(|host| {
+            let (user, password) = match token {
+                Some(t) => ("x-access-token".to_string(), t.clone()),
+                None => {
+                    let (user, password) = git2::CredentialHelper::new(&checked)
+                        .config(&config)
+                        .execute()?;
+                    (user, Secret::new(password.as_bytes()))
+                }
+            };
+            url_with_credentials(&target, &host, &Credentials { user, password })
+        });
+        let push_url = with_credentials.as_ref().map_or(&*target, Secret::expose);
+        // Whatever libgit2 says, it says of the URL without user info.
+        let shown = |e: String| e.replace(push_url, &display_url(&target));
+        let mut anonymous = self
+            .repo
+            .remote_anonymous(push_url)
+            .map_err(|e| shown(e.message().to_string()))?;
+        self.push_with(&mut anonymous, &config, refspec, token)
+            .map_err(shown)?;
+        if named {
+            self.update_tracking_ref(&remote, refspec)?;
+        }
+        Ok(())
+    }
+
+    /// What libgit2 does after a push through a named remote: the
+    /// remote-tracking ref of the pushed branch follows it (or goes, for a
+    /// deletion). The push went through an anonymous remote, which has none.
+    fn update_tracking_ref(
+        &self,
+        remote: &git2::Remote<'_>,
+        refspec: &str,
+    ) -> std::result::Result<(), String> {
+        let Some((src, dst)) = refspec.trim_start_matches('+').split_once(':') else {
+            return Ok(());
+        };
+        let tracking = remote
+            .refspecs()
+            .filter(|s| s.direction() == git2::Direction::Fetch && s.src_matches(dst))
+            .find_map(|s| s.transform(dst).ok())
+            .and_then(|name| name.as_str().map(str::to_string));
+        let Some(tracking) = tracking else {
+            return Ok(());
+        };
+        let updated = if src.is_empty() {
+            match self.repo.find_reference(&tracking) {
+                Ok(mut r) => r.delete(),
+                Err(_) => Ok(()),
+            }
+        } else {
+            self.repo
+                .refname_to_id(src)
+                .and_then(|oid| self.repo.reference(&tracking, oid, true, "update by push"))
+                .map(|_| ())
+        };
+        updated.map_err(|e| e.message().to_string())
     }
 
     fn push_with(
