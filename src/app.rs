@@ -614,7 +614,7 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
             .or_else(|| env("TILL_API_URL"))
             .or_else(|| rc.till_url.clone())
             .unwrap_or_else(|| rotate::till::DEFAULT_TILL_URL.to_string()),
-        admin_key: env("TILL_ADMIN_KEY"),
+        admin_key: env("TILL_ADMIN_KEY").map(|k| crate::finding::Secret::new(k.as_bytes())),
         limits: rotate::Limits {
             max_activations: args.max_activations.or(rc.max_activations).unwrap_or(1000),
             max_tokens: args.max_tokens.or(rc.max_tokens),
@@ -637,7 +637,7 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
         github_api: env("GITHUB_API_URL")
             .unwrap_or_else(|| rotate::github::DEFAULT_API_URL.to_string()),
         github_host,
-        github_token: env("GITHUB_TOKEN"),
+        github_token: env("GITHUB_TOKEN").map(|t| crate::finding::Secret::new(t.as_bytes())),
         no_pr: args.no_pr,
         dry_run: args.dry_run,
         allow_dirty: args.allow_dirty,

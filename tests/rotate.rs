@@ -791,5 +791,13 @@ fn pushes_over_smart_http_with_the_token_and_undoes_a_refused_push() {
         git(w.remote.path(), &["rev-parse", &branch]),
         git(w.dir(), &["rev-parse", &branch])
     );
+    // As after any push through a named remote: its tracking ref follows.
+    assert_eq!(
+        git(
+            w.dir(),
+            &["rev-parse", &format!("refs/remotes/origin/{branch}")]
+        ),
+        git(w.dir(), &["rev-parse", &branch])
+    );
     assert_eq!(w.github.create_bodies().len(), 1);
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use octocrab::Octocrab;
 
+use crate::finding::Secret;
+
 use super::endpoint::{display_url, require_tls, Purpose};
 use super::scrub::{json_error, Secrets};
 
@@ -110,13 +112,13 @@ impl GitHub {
     /// `secrets`, to which the token is added.
     pub fn new(
         api: &str,
-        token: String,
+        token: Secret,
         repo: RepoName,
         secrets: Secrets,
     ) -> Result<GitHub, GitHubError> {
         let base = api.trim_end_matches('/').to_string();
         let api = display_url(&base);
-        secrets.add(&token);
+        secrets.add(token.expose());
         let fail = |detail: String| GitHubError {
             api: api.clone(),
             action: "client set-up failed".into(),
@@ -134,7 +136,7 @@ impl GitHub {
             Octocrab::builder()
                 .base_uri(base.as_str())
                 .map_err(|_| fail("invalid API URL".to_string()))?
-                .personal_token(token)
+                .personal_token(token.expose().to_string())
                 // A retried create could open the PR twice (a 5xx can hide a
                 // success); every failure is reported and undone instead.
                 .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)

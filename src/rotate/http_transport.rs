@@ -7,28 +7,30 @@
 //! Credentials: `GITHUB_TOKEN` (as `x-access-token`), else git's credential
 //! helper; sent only to the host they were given for, over https (or http
 //! to this machine), never over redirects.
+//!
+//! libgit2 creates transports through a process-wide factory, so nothing of
+//! one push can be handed to its transport except the URL: the credentials
+//! travel as that URL's user info ([`url_with_credentials`]), and the
+//! transport takes them out again before any request ([`split_credentials`]).
+//! There is no credential state outside the push.
 
 use std::io::{self, Read, Write};
-use std::sync::{Mutex, Once};
+use std::sync::Once;
 use std::time::Duration;
 
 use base64::Engine;
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
+use crate::finding::Secret;
+
 use super::endpoint::{display_url, host_of, require_tls, Purpose};
 
-/// Credentials for one host, as the push that set them allows.
+/// Credentials for one push. `Debug` redacts the password.
+#[derive(Debug)]
 pub struct Credentials {
-    pub host: String,
     pub user: String,
-    pub password: String,
+    pub password: Secret,
 }
-
-/// The credentials of the current push. libgit2 creates transports through
-/// a process-wide factory, so they cannot travel with the push itself; they
-/// are bound to a host instead, and a request to any other host (or in the
-/// clear to another machine) goes without them.
-static CREDENTIALS: Mutex<Option<Credentials>> = Mutex::new(None);
 
 /// Registers this transport for `http://` and `https://` remotes (once).
 pub fn register() -> Result<(), git2::Error> {
@@ -52,26 +54,94 @@ pub fn register() -> Result<(), git2::Error> {
     result
 }
 
-/// Sets the credentials the next requests to their host carry (`None`:
-/// anonymous).
-pub fn set_credentials(credentials: Option<Credentials>) {
-    *CREDENTIALS.lock().unwrap_or_else(|e| e.into_inner()) = credentials;
-}
-
-/// The `Authorization` header for a request to `url`, if credentials were
-/// given for its host and the request is not in the clear.
-fn authorization(url: &str) -> Option<String> {
-    let guard = CREDENTIALS.lock().unwrap_or_else(|e| e.into_inner());
-    let c = guard.as_ref()?;
-    let host = host_of(url)?;
-    if !host.eq_ignore_ascii_case(&c.host) || require_tls(url, Purpose::Push).is_err() {
+/// `url` with `credentials` as its user info (in place of any it has), for
+/// the push to hand to this transport. `None` if `url` is not on `host` (the
+/// host the credentials were given for) or is in the clear to another
+/// machine: then the push goes without them. The result is a [`Secret`]:
+/// messages show [`display_url`] of `url` instead.
+pub fn url_with_credentials(url: &str, host: &str, credentials: &Credentials) -> Option<Secret> {
+    if !host_of(url)?.eq_ignore_ascii_case(host) || require_tls(url, Purpose::Push).is_err() {
         return None;
     }
-    let pair = format!("{}:{}", c.user, c.password);
-    Some(format!(
+    let (scheme, rest) = url.split_once("://")?;
+    let (_, bare) = split_userinfo(rest);
+    let with = format!(
+        "{scheme}://{}:{}@{bare}",
+        percent_encode(&credentials.user),
+        percent_encode(credentials.password.expose())
+    );
+    Some(Secret::new(with.as_bytes()))
+}
+
+/// The URL libgit2 hands the transport -> the URL to request (without user
+/// info) and the `Authorization` header its user info makes, if any and if
+/// the request is not in the clear to another machine.
+fn split_credentials(url: &str) -> (String, Option<Secret>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let (userinfo, bare) = split_userinfo(rest);
+    let bare = format!("{scheme}://{bare}");
+    let Some(userinfo) = userinfo else {
+        return (bare, None);
+    };
+    if require_tls(&bare, Purpose::Push).is_err() {
+        return (bare, None);
+    }
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let pair = format!("{}:{}", percent_decode(user), percent_decode(password));
+    let header = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(pair)
-    ))
+    );
+    (bare, Some(Secret::new(header.as_bytes())))
+}
+
+/// `user:password@host/path` -> (`user:password`, `host/path`), as
+/// [`display_url`] reads an authority.
+fn split_userinfo(rest: &str) -> (Option<&str>, String) {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), format!("{host}{tail}")),
+        None => (None, rest.to_string()),
+    }
+}
+
+/// Every byte but RFC 3986's unreserved ones as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 struct HttpSubtransport {
@@ -102,6 +172,7 @@ impl SmartSubtransport for HttpSubtransport {
         url: &str,
         action: Service,
     ) -> Result<Box<dyn SmartSubtransportStream>, git2::Error> {
+        let (url, auth) = split_credentials(url);
         let base = url.trim_end_matches('/');
         let (method, path, service) = match action {
             Service::UploadPackLs => (
@@ -121,6 +192,7 @@ impl SmartSubtransport for HttpSubtransport {
             agent: self.agent.clone(),
             method,
             url: format!("{base}{path}"),
+            auth,
             service,
             body: Vec::new(),
             response: None,
@@ -136,7 +208,10 @@ impl SmartSubtransport for HttpSubtransport {
 struct HttpStream {
     agent: ureq::Agent,
     method: &'static str,
+    /// Without user info.
     url: String,
+    /// The `Authorization` header, if the push carries credentials.
+    auth: Option<Secret>,
     service: &'static str,
     body: Vec<u8>,
     response: Option<Box<dyn Read + Send>>,
@@ -144,11 +219,11 @@ struct HttpStream {
 
 impl HttpStream {
     fn send(&mut self) -> io::Result<Box<dyn Read + Send>> {
-        let auth = authorization(&self.url);
+        let auth = self.auth.as_ref().map(Secret::expose);
         let shown = display_url(&self.url);
         let sent = if self.method == "GET" {
             let mut req = self.agent.get(&self.url);
-            if let Some(a) = &auth {
+            if let Some(a) = auth {
                 req = req.header("Authorization", a);
             }
             req.call()
@@ -161,7 +236,7 @@ impl HttpStream {
                     format!("application/x-{}-request", self.service),
                 )
                 .header("Accept", format!("application/x-{}-result", self.service));
-            if let Some(a) = &auth {
+            if let Some(a) = auth {
                 req = req.header("Authorization", a);
             }
             req.send(&self.body[..])
@@ -213,19 +288,79 @@ impl Write for HttpStream {
 mod tests {
     use super::*;
 
+    fn token() -> Credentials {
+        Credentials {
+            user: "x-access-token".into(),
+            password: Secret::new(b"ghs_1"),
+        }
+    }
+
+    /// What the transport sends for a push URL `url` given credentials for
+    /// github.com.
+    fn authorization(url: &str) -> Option<String> {
+        let with = url_with_credentials(url, "github.com", &token())?;
+        let (bare, auth) = split_credentials(with.expose());
+        assert_eq!(bare, display_url(url));
+        auth.map(|a| a.expose().to_string())
+    }
+
     #[test]
     fn credentials_go_only_to_their_host_and_never_in_the_clear() {
-        set_credentials(Some(Credentials {
-            host: "github.com".into(),
-            user: "x-access-token".into(),
-            password: "ghs_1".into(),
-        }));
-        assert!(authorization("https://github.com/a/b.git/info/refs").is_some());
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("x-access-token:ghs_1")
+        );
+        assert_eq!(
+            authorization("https://github.com/a/b.git/info/refs"),
+            Some(basic.clone())
+        );
         assert!(authorization("https://GITHUB.com/a/b.git").is_some());
         assert!(authorization("https://evil.example/a/b.git").is_none());
         assert!(authorization("https://github.com.evil.example/a/b.git").is_none());
         assert!(authorization("http://github.com/a/b.git").is_none());
-        set_credentials(None);
-        assert!(authorization("https://github.com/a/b.git").is_none());
+        // User info the remote's URL had is replaced, not kept.
+        assert_eq!(
+            authorization("https://someone:else@github.com/a/b.git"),
+            Some(basic)
+        );
+        // Loopback test servers may have them in the clear.
+        assert!(url_with_credentials("http://127.0.0.1:9/r", "127.0.0.1", &token()).is_some());
+        // Without credentials, a request carries none.
+        assert_eq!(
+            split_credentials("https://github.com/a/b.git"),
+            ("https://github.com/a/b.git".to_string(), None)
+        );
+        // A URL with user info in the clear to another machine: stripped,
+        // and not sent.
+        assert_eq!(
+            split_credentials("http://u:p@10.0.0.1/r"),
+            ("http://10.0.0.1/r".to_string(), None)
+        );
+    }
+
+    #[test]
+    fn any_password_survives_the_url_and_is_never_shown() {
+        let odd = Credentials {
+            user: "me@corp".into(),
+            password: Secret::new("p@ss:w/rd%20?#é".as_bytes()),
+        };
+        let with = url_with_credentials("https://github.com/a/b.git", "github.com", &odd).unwrap();
+        assert!(!format!("{with:?} {odd:?}").contains("p@ss"));
+        assert_eq!(display_url(with.expose()), "https://github.com/a/b.git");
+        let (bare, auth) = split_credentials(with.expose());
+        assert_eq!(bare, "https://github.com/a/b.git");
+        let encoded = auth
+            .unwrap()
+            .expose()
+            .strip_prefix("Basic ")
+            .unwrap()
+            .to_string();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(decoded).unwrap(),
+            "me@corp:p@ss:w/rd%20?#é"
+        );
     }
 }

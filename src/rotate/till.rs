@@ -11,8 +11,10 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+
+use crate::finding::Secret;
 
 use super::endpoint::{display_url, require_tls, Purpose};
 use super::scrub::{json_error, Secrets};
@@ -63,19 +65,46 @@ impl TillError {
     }
 }
 
-/// The body of `POST /admin/keys`.
-#[derive(Debug, Serialize)]
+/// The body of `POST /admin/keys`. `Debug` redacts the upstream key; only
+/// the serialized body (what goes to Till) carries it.
+#[derive(Debug)]
 pub struct NewKey<'a> {
     pub provider: &'a str,
-    pub upstream_key: &'a str,
+    pub upstream_key: &'a Secret,
     pub max_activations: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_spend_cents: Option<u64>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub ip_whitelist: &'a [String],
     pub metadata: Value,
+}
+
+/// The one place the upstream key is exposed: the request body.
+impl Serialize for NewKey<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            provider: &'a str,
+            upstream_key: &'a str,
+            max_activations: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            max_tokens: Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            max_spend_cents: Option<u64>,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            ip_whitelist: &'a [String],
+            metadata: &'a Value,
+        }
+        Body {
+            provider: self.provider,
+            upstream_key: self.upstream_key.expose(),
+            max_activations: self.max_activations,
+            max_tokens: self.max_tokens,
+            max_spend_cents: self.max_spend_cents,
+            ip_whitelist: self.ip_whitelist,
+            metadata: &self.metadata,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// A Till key as the API returns it (camelCase). Unknown fields are ignored.
@@ -95,8 +124,13 @@ pub struct Key {
     #[serde(default)]
     pub metadata: Option<Value>,
     /// Set only in the answer to a create.
-    #[serde(default)]
-    pub scoped_key: Option<String>,
+    #[serde(default, deserialize_with = "secret")]
+    pub scoped_key: Option<Secret>,
+}
+
+/// A string of Till's answer that is a key, held so that `Debug` redacts it.
+fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|s| Secret::new(s.as_bytes())))
 }
 
 impl Key {
@@ -155,7 +189,7 @@ pub struct TillClient {
     base: String,
     /// `base` without user and password: what messages show.
     shown: String,
-    admin_key: String,
+    admin_key: Secret,
     agent: ureq::Agent,
     backoff: Duration,
     secrets: Secrets,
@@ -171,10 +205,10 @@ impl std::fmt::Debug for TillClient {
 
 impl TillClient {
     /// `base` like `https://api.till.ac`; `timeout` bounds each request.
-    pub fn new(base: &str, admin_key: String, timeout: Duration) -> Result<TillClient, TillError> {
+    pub fn new(base: &str, admin_key: Secret, timeout: Duration) -> Result<TillClient, TillError> {
         let base = base.trim_end_matches('/').to_string();
         require_tls(&base, Purpose::Till).map_err(|e| TillError::Config(e.to_string()))?;
-        if admin_key.trim().is_empty() {
+        if admin_key.expose().trim().is_empty() {
             return Err(TillError::Config(
                 "TILL_ADMIN_KEY is empty: set it to a Till admin key (till_admin_…)".into(),
             ));
@@ -188,7 +222,7 @@ impl TillClient {
             .build()
             .into();
         let secrets = Secrets::new();
-        secrets.add(&admin_key);
+        secrets.add(admin_key.expose());
         Ok(TillClient {
             shown: display_url(&base),
             base,
@@ -202,7 +236,7 @@ impl TillClient {
     /// Shares the run's set of secrets: Till's answers are scrubbed of all
     /// of them, and the keys this client sends and mints join it.
     pub fn with_secrets(mut self, secrets: Secrets) -> TillClient {
-        secrets.add(&self.admin_key);
+        secrets.add(self.admin_key.expose());
         self.secrets = secrets;
         self
     }
@@ -225,7 +259,7 @@ impl TillClient {
     /// of this request's metadata (which carries the run's id) are looked
     /// up and revoked, so that a retry never leaves a second key active.
     pub fn create_key(&self, new: &NewKey<'_>) -> Result<Key, TillError> {
-        self.secrets.add(new.upstream_key);
+        self.secrets.add(new.upstream_key.expose());
         let body = serde_json::to_string(new).map_err(|e| TillError::Config(e.to_string()))?;
         let text = self.call_with("POST", "/admin/keys", Some(&body), || {
             self.revoke_lost_creates(&new.metadata)
@@ -233,7 +267,7 @@ impl TillClient {
         let key = self
             .decode::<KeyEnvelope>("POST", "/admin/keys", &text)?
             .key;
-        match key.scoped_key.as_deref() {
+        match key.scoped_key.as_ref().map(Secret::expose) {
             Some(scoped) if !scoped.is_empty() => self.secrets.add_minted(scoped),
             _ => return Err(self.shape("POST", "/admin/keys", "no `scopedKey` in the new key")),
         }
@@ -311,7 +345,7 @@ impl TillClient {
         let url = format!("{}{}", self.base, path);
         let mut attempt = 0;
         loop {
-            let auth = format!("Bearer {}", self.admin_key);
+            let auth = format!("Bearer {}", self.admin_key.expose());
             let sent = match (method, body) {
                 ("POST", Some(b)) => self
                     .agent
@@ -466,7 +500,7 @@ mod tests {
     fn requests_are_snake_case_and_omit_unset_limits() {
         let body = serde_json::to_value(NewKey {
             provider: "openai",
-            upstream_key: "sk-x",
+            upstream_key: &Secret::new(b"sk-x"),
             max_activations: 10,
             max_tokens: None,
             max_spend_cents: Some(500),
@@ -479,6 +513,47 @@ mod tests {
             serde_json::json!({"provider": "openai", "upstream_key": "sk-x",
                 "max_activations": 10, "max_spend_cents": 500, "metadata": {"rule": "r"}})
         );
+    }
+
+    #[test]
+    fn debug_of_a_request_or_a_minted_key_never_shows_the_key() {
+        let upstream = Secret::new(b"sk-proj-upstream0123456789abcdefghij");
+        let new = NewKey {
+            provider: "openai",
+            upstream_key: &upstream,
+            max_activations: 10,
+            max_tokens: Some(5),
+            max_spend_cents: None,
+            ip_whitelist: &["10.0.0.0/8".to_string()],
+            metadata: serde_json::json!({"rule": "r"}),
+        };
+        let shown = format!("{new:?} {new:#?}");
+        assert!(!shown.contains(upstream.expose()), "{shown}");
+        assert!(shown.contains("openai"), "{shown}");
+        // The body Till receives still carries it.
+        assert!(serde_json::to_string(&new)
+            .unwrap()
+            .contains(upstream.expose()));
+
+        let key: Key = serde_json::from_str(
+            r#"{"id": "key_1", "provider": "openai", "status": "active",
+                "scopedKey": "till_sk_lookup0123.encrypted0123456789"}"#,
+        )
+        .unwrap();
+        let scoped = key.scoped_key.as_ref().unwrap();
+        assert_eq!(scoped.expose(), "till_sk_lookup0123.encrypted0123456789");
+        let shown = format!("{key:?} {key:#?}");
+        assert!(!shown.contains(scoped.expose()), "{shown}");
+        assert!(shown.contains("key_1"), "{shown}");
+
+        let client = TillClient::new(
+            "http://127.0.0.1:9",
+            Secret::new(b"till_admin_0123456789abcdef"),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("till_admin_0123456789abcdef"), "{shown}");
     }
 
     #[test]

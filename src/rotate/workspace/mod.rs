@@ -2,7 +2,6 @@
 //! tree is clean, the rewrite of the work tree, the commit on a new branch,
 //! the push, and the exact undo of all of it.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +10,8 @@ use git2::{BranchType, Oid, Repository, Status, StatusOptions};
 use rayon::prelude::*;
 
 use super::rewrite::Replacer;
+
+mod push;
 
 /// A repository with a work tree.
 pub struct Workspace {
@@ -198,127 +199,6 @@ impl Workspace {
             binary.extend(b);
         }
         (rewrites, binary)
-    }
-
-    /// Pushes `branch` to `remote` (or to `url` when given, e.g. the https
-    /// form of an ssh remote), replacing a stale branch of the same name.
-    /// `token` goes to the remote's host as `x-access-token`: the caller has
-    /// checked that this host may have it.
-    pub fn push(
-        &self,
-        remote: &str,
-        url: Option<&str>,
-        branch: &str,
-        token: Option<&str>,
-    ) -> Result<()> {
-        self.push_refspec(
-            remote,
-            url,
-            &format!("+refs/heads/{branch}:refs/heads/{branch}"),
-            token,
-        )
-        .map_err(|e| anyhow!("git push of {branch} to `{remote}` failed: {e}"))
-    }
-
-    /// Deletes `branch` on the remote (undo of a push).
-    pub fn delete_remote_branch(
-        &self,
-        remote: &str,
-        url: Option<&str>,
-        branch: &str,
-        token: Option<&str>,
-    ) -> Result<()> {
-        self.push_refspec(remote, url, &format!(":refs/heads/{branch}"), token)
-            .map_err(|e| anyhow!("cannot delete branch {branch} on `{remote}`: {e}"))
-    }
-
-    fn push_refspec(
-        &self,
-        remote: &str,
-        url: Option<&str>,
-        refspec: &str,
-        token: Option<&str>,
-    ) -> std::result::Result<(), String> {
-        use super::http_transport::{self, Credentials};
-        let mut remote = match url {
-            Some(u) => self.repo.remote_anonymous(u),
-            None => self.repo.find_remote(remote),
-        }
-        .map_err(|e| e.message().to_string())?;
-        let config = self.repo.config().map_err(|e| e.message().to_string())?;
-        let target = remote.url().unwrap_or_default().to_string();
-        if target.starts_with("https://") || target.starts_with("http://") {
-            // Our own smart-HTTP transport (see `http_transport`): it takes
-            // the credentials up front instead of through the callback, bound
-            // to the host they are for.
-            http_transport::register().map_err(|e| e.message().to_string())?;
-            let credentials = super::endpoint::host_of(&target).and_then(|host| {
-                let (user, password) = match token {
-                    Some(t) => ("x-access-token".to_string(), t.to_string()),
-                    None => git2::CredentialHelper::new(&target)
-                        .config(&config)
-                        .execute()?,
-                };
-                Some(Credentials {
-                    host,
-                    user,
-                    password,
-                })
-            });
-            http_transport::set_credentials(credentials);
-        }
-        let pushed = self.push_with(&mut remote, &config, refspec, token);
-        http_transport::set_credentials(None);
-        pushed
-    }
-
-    fn push_with(
-        &self,
-        remote: &mut git2::Remote<'_>,
-        config: &git2::Config,
-        refspec: &str,
-        token: Option<&str>,
-    ) -> std::result::Result<(), String> {
-        let rejected = RefCell::new(None::<String>);
-        let attempts = RefCell::new(0u32);
-        {
-            let mut callbacks = git2::RemoteCallbacks::new();
-            callbacks.credentials(|url, username, allowed| {
-                *attempts.borrow_mut() += 1;
-                if *attempts.borrow() > 3 {
-                    return Err(git2::Error::from_str(
-                        "the remote refused every credential (check GITHUB_TOKEN or the git credential helper)",
-                    ));
-                }
-                if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
-                    if let Some(t) = token {
-                        return git2::Cred::userpass_plaintext("x-access-token", t);
-                    }
-                    return git2::Cred::credential_helper(config, url, username);
-                }
-                if allowed.contains(git2::CredentialType::SSH_KEY) {
-                    return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-                }
-                git2::Cred::default()
-            });
-            callbacks.push_update_reference(|name, status| {
-                if let Some(msg) = status {
-                    // The remote's words: scrubbed like any server's.
-                    let msg = super::scrub::server_text(msg, &[], super::scrub::MAX_SHOWN);
-                    *rejected.borrow_mut() = Some(format!("{name} rejected: {msg}"));
-                }
-                Ok(())
-            });
-            let mut opts = git2::PushOptions::new();
-            opts.remote_callbacks(callbacks);
-            remote
-                .push(&[refspec], Some(&mut opts))
-                .map_err(|e| e.message().to_string())?;
-        }
-        match rejected.into_inner() {
-            Some(msg) => Err(msg),
-            None => Ok(()),
-        }
     }
 }
 
