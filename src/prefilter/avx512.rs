@@ -47,10 +47,11 @@ const BATCH_BLOCKS: usize = 256;
 /// ([`available`]).
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
 pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usize, &mut [u16])) {
-    // SAFETY: each load reads 64 bytes inside a 256-byte array.
     let t: [[__m512i; 4]; OFFSETS] = std::array::from_fn(|k| {
-        std::array::from_fn(|q| unsafe {
-            _mm512_loadu_si512(tables.masks[k].as_ptr().add(q * 64).cast())
+        std::array::from_fn(|q| {
+            // SAFETY: q < 4, so the load reads bytes 64 * q .. 64 * q + 64 of
+            // a 256-byte table (an unaligned load needs no alignment).
+            unsafe { _mm512_loadu_si512(tables.masks[k].as_ptr().add(q * 64).cast()) }
         })
     });
     // Not zeroed: that would cost more than a small file's scan. Only the
