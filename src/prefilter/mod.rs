@@ -205,6 +205,7 @@ impl Prefilter {
                         self.confirm(hay, base + offset as usize, &mut found);
                     }
                 };
+                debug_assert!(avx512::available());
                 // SAFETY: `detect` chose this path only after checking at
                 // run time that the CPU has every feature the kernel uses.
                 unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
@@ -230,6 +231,7 @@ impl Prefilter {
                         candidate(base + offset as usize);
                     }
                 };
+                debug_assert!(avx512::available());
                 // SAFETY: as in `for_each_match`.
                 unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
             }
