@@ -46,6 +46,13 @@ fn increasing_below(offsets: &[u16], len: usize) -> bool {
     offsets.windows(2).all(|w| w[0] < w[1]) && offsets.last().is_none_or(|&o| (o as usize) < len)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Calls of [`candidates`] on this thread, so that a test can prove a
+    /// scan went through the kernel rather than the portable path.
+    pub(super) static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Calls `batch(base, offsets)` with the positions of `hay` whose bucket
 /// mask is not empty, as increasing offsets from `base`, batch after batch
 /// in increasing order. The kernel writes a block's positions with a
@@ -59,6 +66,8 @@ fn increasing_below(offsets: &[u16], len: usize) -> bool {
 /// ([`available`]).
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
 pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usize, &mut [u16])) {
+    #[cfg(test)]
+    RUNS.set(RUNS.get() + 1);
     let t: [[__m512i; 4]; OFFSETS] = std::array::from_fn(|k| {
         std::array::from_fn(|q| {
             // SAFETY: q < 4, so the load reads bytes 64 * q .. 64 * q + 64 of

@@ -327,6 +327,15 @@ fn pair_key(bytes: &[u8]) -> usize {
     (bytes[0].to_ascii_lowercase() as usize) << 8 | bytes[1].to_ascii_lowercase() as usize
 }
 
+/// How many scans on this thread went through a SIMD kernel.
+#[cfg(test)]
+fn kernel_runs() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    return avx512::RUNS.get();
+    #[cfg(not(target_arch = "x86_64"))]
+    0
+}
+
 fn detect() -> Simd {
     #[cfg(target_arch = "x86_64")]
     if avx512::available() {
