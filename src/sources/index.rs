@@ -247,6 +247,33 @@ fn changes_in(
     Ok(out)
 }
 
+/// Directories in `prefix` (`a/b/` is two).
+fn prefix_depth(prefix: &[u8]) -> usize {
+    memchr::memchr_iter(b'/', prefix).count()
+}
+
+/// Adds the blobs of every file under `tree` (a directory of HEAD the index
+/// no longer has, `depth` levels down) to `deleted`.
+fn deleted_dir(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    deleted: &mut Vec<Oid>,
+    depth: usize,
+) -> Result<(), Declined> {
+    if depth > MAX_DEPTH {
+        return Err(Declined::TooDeep);
+    }
+    for e in tree.iter() {
+        if e.kind() == Some(git2::ObjectType::Tree) {
+            let sub = repo.find_tree(e.id()).map_err(|_| Declined::HeadTree)?;
+            deleted_dir(repo, &sub, deleted, depth + 1)?;
+        } else if is_blob_mode(e.filemode() as u32) {
+            deleted.push(e.id());
+        }
+    }
+    Ok(())
+}
+
 /// True when `rest` (an entry's path below the current directory) is
 /// inside its subdirectory `dir`.
 fn in_dir(rest: &[u8], dir: &[u8]) -> bool {
@@ -269,13 +296,16 @@ fn compare_dir<'e>(
         }
     }
     let base = prefix.len();
-    if memchr::memchr_iter(b'/', prefix).count() >= MAX_DEPTH {
+    if prefix_depth(prefix) >= MAX_DEPTH {
         return Err(Declined::TooDeep);
     }
     let children: std::collections::HashMap<&[u8], &CacheNode<'_>> = node
         .map(|n| n.children.iter().map(|c| (c.name, c)).collect())
         .unwrap_or_default();
-    let mut present: HashSet<&'e [u8]> = HashSet::new();
+    // Names the index has here, as directories and as files: a HEAD file
+    // that became a directory (or the reverse) is deleted all the same.
+    let mut dirs: HashSet<&'e [u8]> = HashSet::new();
+    let mut files: HashSet<&'e [u8]> = HashSet::new();
     let mut i = 0;
     while i < entries.len() {
         let rest = &entries[i].path[base..];
@@ -285,7 +315,7 @@ fn compare_dir<'e>(
                 let dir = &rest[..slash];
                 let child = children.get(dir).copied();
                 let head_entry = head.and_then(|t| t.get_name_bytes(dir));
-                present.insert(dir);
+                dirs.insert(dir);
                 if let (Some(c), Some(h)) = (child, &head_entry) {
                     // The recorded count must end exactly where the
                     // directory's entries end, or the skip would pass over
@@ -325,7 +355,7 @@ fn compare_dir<'e>(
             }
             None => {
                 let entry = &entries[i];
-                present.insert(rest);
+                files.insert(rest);
                 if is_blob_mode(entry.mode) {
                     let before = head.and_then(|t| t.get_name_bytes(rest));
                     let unchanged = before.as_ref().is_some_and(|b| {
@@ -347,10 +377,17 @@ fn compare_dir<'e>(
         }
     }
     // Files HEAD has here that the index no longer does: deleted (their blobs
-    // let an added path recognise a rename).
+    // let an added path recognise a rename), with every file of a directory
+    // the index no longer has, as libgit2's diff reports them.
     if let Some(head) = head {
         for e in head.iter() {
-            if is_blob_mode(e.filemode() as u32) && !present.contains(e.name_bytes()) {
+            let name = e.name_bytes();
+            if e.kind() == Some(git2::ObjectType::Tree) {
+                if !dirs.contains(name) {
+                    let tree = repo.find_tree(e.id()).map_err(|_| Declined::HeadTree)?;
+                    deleted_dir(repo, &tree, &mut out.1, 1 + prefix_depth(prefix))?;
+                }
+            } else if is_blob_mode(e.filemode() as u32) && !files.contains(name) {
                 out.1.push(e.id());
             }
         }

@@ -46,6 +46,10 @@ impl Git {
             ("gone/g1.txt", "g1\n"),
             ("gone/sub/g2.txt", "g2\n"),
             ("old/name.txt", "a file that moves\n"),
+            ("moving/m.txt", "m\n"),
+            ("moving/inner/n.txt", "n\n"),
+            ("file_to_dir", "a file\n"),
+            ("dir_to_file/f.txt", "f\n"),
         ] {
             git.write(path, text);
         }
@@ -178,6 +182,26 @@ const SCENARIOS: &[Scenario] = &[
     ("executable bit set and cleared", |g| {
         g.run(&["update-index", "--chmod=+x", "c.txt"]);
         g.run(&["update-index", "--chmod=-x", "run.sh"]);
+    }),
+    // The directory (and its subdirectory) leaves the index whole.
+    ("a directory deleted", |g| {
+        g.run(&["rm", "-rq", "gone"]);
+    }),
+    ("renamed out of a directory that empties", |g| {
+        g.run(&["mv", "old/name.txt", "src/name.txt"]);
+    }),
+    ("a directory renamed", |g| {
+        g.run(&["mv", "moving", "src/moved"]);
+    }),
+    ("a file replaced by a directory", |g| {
+        g.run(&["rm", "-q", "file_to_dir"]);
+        g.write("file_to_dir/inner.txt", "inner\n");
+        g.run(&["add", "-A"]);
+    }),
+    ("a directory replaced by a file", |g| {
+        g.run(&["rm", "-rq", "dir_to_file"]);
+        g.write("dir_to_file", "now a file\n");
+        g.run(&["add", "-A"]);
     }),
     ("changed three directories down", |g| {
         g.write("src/deep/deeper/y.txt", "y changed\n");
