@@ -247,6 +247,18 @@ fn changes_in(
     Ok(out)
 }
 
+/// The entry of `tree` called `name`. A name with a NUL byte (git2 panics
+/// on one) means a damaged index that still passed git's checksum.
+fn entry_named<'t>(
+    tree: Option<&'t git2::Tree<'_>>,
+    name: &[u8],
+) -> Result<Option<git2::TreeEntry<'t>>, Declined> {
+    if memchr::memchr(0, name).is_some() {
+        return Err(Declined::Malformed);
+    }
+    Ok(tree.and_then(|t| t.get_name_bytes(name)))
+}
+
 /// Directories in `prefix` (`a/b/` is two).
 fn prefix_depth(prefix: &[u8]) -> usize {
     memchr::memchr_iter(b'/', prefix).count()
@@ -314,7 +326,7 @@ fn compare_dir<'e>(
                 // A subdirectory: its entries are contiguous (the index is sorted).
                 let dir = &rest[..slash];
                 let child = children.get(dir).copied();
-                let head_entry = head.and_then(|t| t.get_name_bytes(dir));
+                let head_entry = entry_named(head, dir)?;
                 dirs.insert(dir);
                 if let (Some(c), Some(h)) = (child, &head_entry) {
                     // The recorded count must end exactly where the
@@ -357,7 +369,7 @@ fn compare_dir<'e>(
                 let entry = &entries[i];
                 files.insert(rest);
                 if is_blob_mode(entry.mode) {
-                    let before = head.and_then(|t| t.get_name_bytes(rest));
+                    let before = entry_named(head, rest)?;
                     let unchanged = before.as_ref().is_some_and(|b| {
                         b.id().as_bytes() == entry.oid && b.filemode() as u32 == entry.mode
                     });
@@ -474,6 +486,20 @@ mod tests {
         std::fs::write(&file, &data[..data.len() - 7]).unwrap();
         assert_eq!(
             staged_changes(&repo, &file, None).err(),
+            Some(Declined::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_nul_in_a_path_is_declined_not_a_panic() {
+        let (dir, mut data) = sample();
+        let repo = Repository::open(dir.path()).unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let at = memchr::memmem::find(&data, b"src/new.txt").unwrap();
+        data[at + 4] = 0;
+        let data = with_checksum(data);
+        assert_eq!(
+            changes_in(&repo, &data, Some(&head)).err(),
             Some(Declined::Malformed)
         );
     }
