@@ -34,6 +34,25 @@ const SECOND_CONSTANT: i32 = 0x20;
 /// Blocks of 64 positions per batch: batch offsets fit in a `u16`.
 const BATCH_BLOCKS: usize = 256;
 
+// The `u16` offsets, and the tail's two blocks in the batch list.
+const _: () = assert!(64 * BATCH_BLOCKS <= u16::MAX as usize + 1);
+const _: () = assert!(64 * BATCH_BLOCKS >= 128);
+
+/// What [`candidates`] promises and [`keep_possible_starts`] relies on:
+/// `offsets` strictly increase and each is below `len`. Checked by
+/// `debug_assert!`s, so that the tests (built with debug assertions) catch
+/// a kernel change that breaks it before a gather reads out of bounds.
+fn increasing_below(offsets: &[u16], len: usize) -> bool {
+    offsets.windows(2).all(|w| w[0] < w[1]) && offsets.last().is_none_or(|&o| (o as usize) < len)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Calls of [`candidates`] on this thread, so that a test can prove a
+    /// scan went through the kernel rather than the portable path.
+    pub(super) static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Calls `batch(base, offsets)` with the positions of `hay` whose bucket
 /// mask is not empty, as increasing offsets from `base`, batch after batch
 /// in increasing order. The kernel writes a block's positions with a
@@ -47,10 +66,13 @@ const BATCH_BLOCKS: usize = 256;
 /// ([`available`]).
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,avx512vbmi2,gfni,popcnt")]
 pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usize, &mut [u16])) {
-    // SAFETY: each load reads 64 bytes inside a 256-byte array.
+    #[cfg(test)]
+    RUNS.set(RUNS.get() + 1);
     let t: [[__m512i; 4]; OFFSETS] = std::array::from_fn(|k| {
-        std::array::from_fn(|q| unsafe {
-            _mm512_loadu_si512(tables.masks[k].as_ptr().add(q * 64).cast())
+        std::array::from_fn(|q| {
+            // SAFETY: q < 4, so the load reads bytes 64 * q .. 64 * q + 64 of
+            // a 256-byte table (an unaligned load needs no alignment).
+            unsafe { _mm512_loadu_si512(tables.masks[k].as_ptr().add(q * 64).cast()) }
         })
     });
     // Not zeroed: that would cost more than a small file's scan. Only the
@@ -59,8 +81,10 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
     let mut at = 0;
     while at + 64 + LOOKAHEAD <= hay.len() {
         let blocks = ((hay.len() - LOOKAHEAD - at) / 64).min(BATCH_BLOCKS);
+        debug_assert!(blocks >= 1 && at + 64 * blocks + LOOKAHEAD <= hay.len());
         let mut n = 0;
         for b in 0..blocks {
+            debug_assert!(n <= 64 * b && n + 64 <= list.len());
             // SAFETY: the block reads hay[at + 64 * b..][..64 + LOOKAHEAD],
             // in bounds because b < blocks; `append` writes at most 64
             // entries from n <= 64 * b, inside `list`.
@@ -70,17 +94,21 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
             }
         }
         // SAFETY: `append` wrote (initialised) the first n entries.
-        batch(at, unsafe { written(&mut list, n) });
+        let offsets = unsafe { written(&mut list, n) };
+        debug_assert!(increasing_below(offsets, 64 * blocks));
+        batch(at, offsets);
         at += 64 * blocks;
     }
     // The tail goes through the same kernel from a zero-padded copy, which
     // reads as the scalar code reads bytes past the end.
     let mut pad = [0u8; 128 + 64 + LOOKAHEAD];
     let rest = &hay[at..];
+    debug_assert!(rest.len() < 64 + LOOKAHEAD);
     pad[..rest.len()].copy_from_slice(rest);
     let mut n = 0;
     let mut base = 0;
     while base < rest.len() {
+        debug_assert!(base + 64 + LOOKAHEAD <= pad.len() && n + 64 <= list.len());
         // SAFETY: base < rest.len() < 64 + LOOKAHEAD, so the block's reads end
         // within `pad`; at most two blocks write 128 entries into `list`.
         unsafe {
@@ -95,7 +123,9 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
     }
     if n > 0 {
         // SAFETY: as above.
-        batch(at, unsafe { written(&mut list, n) });
+        let offsets = unsafe { written(&mut list, n) };
+        debug_assert!(increasing_below(offsets, rest.len()));
+        batch(at, offsets);
     }
 }
 
@@ -105,6 +135,7 @@ pub unsafe fn candidates(tables: &Tables, hay: &[u8], batch: &mut impl FnMut(usi
 ///
 /// They must have been initialised.
 unsafe fn written(list: &mut [MaybeUninit<u16>], n: usize) -> &mut [u16] {
+    debug_assert!(n <= list.len());
     // SAFETY: the caller guarantees list[..n] is initialised, and
     // `MaybeUninit<u16>` has the layout of `u16`.
     unsafe { std::slice::from_raw_parts_mut(list[..n].as_mut_ptr().cast(), n) }
@@ -159,6 +190,7 @@ pub unsafe fn keep_possible_starts(
     short_pairs: &[u64; 1024],
     quads: &[u64; 1024],
 ) -> (usize, usize) {
+    debug_assert!(increasing_below(offsets, hay.len()));
     let (mut kept, mut done) = (0, 0);
     let fold = _mm512_set1_epi32(0x2020_2020);
     let multiplier = _mm512_set1_epi32(super::QUAD_MULTIPLIER as i32);
@@ -173,6 +205,7 @@ pub unsafe fn keep_possible_starts(
         _mm512_set1_epi32(1),
     );
     while done + 16 <= offsets.len() && offsets[done + 15] as usize + 4 <= hay.len() {
+        debug_assert!(kept <= done);
         // SAFETY: offsets[done..done + 16] is in bounds; every gathered quad
         // lies in `hay`, since offsets increase and the last one has four
         // bytes left; bitmap words are indexed by 16-bit values over 32,

@@ -205,6 +205,7 @@ impl Prefilter {
                         self.confirm(hay, base + offset as usize, &mut found);
                     }
                 };
+                debug_assert!(avx512::available());
                 // SAFETY: `detect` chose this path only after checking at
                 // run time that the CPU has every feature the kernel uses.
                 unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
@@ -230,6 +231,7 @@ impl Prefilter {
                         candidate(base + offset as usize);
                     }
                 };
+                debug_assert!(avx512::available());
                 // SAFETY: as in `for_each_match`.
                 unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
             }
@@ -323,6 +325,15 @@ pub(crate) const QUAD_MULTIPLIER: u32 = 0x9E37_79B1;
 #[inline(always)]
 fn pair_key(bytes: &[u8]) -> usize {
     (bytes[0].to_ascii_lowercase() as usize) << 8 | bytes[1].to_ascii_lowercase() as usize
+}
+
+/// How many scans on this thread went through a SIMD kernel.
+#[cfg(test)]
+fn kernel_runs() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    return avx512::RUNS.get();
+    #[cfg(not(target_arch = "x86_64"))]
+    0
 }
 
 fn detect() -> Simd {

@@ -193,3 +193,63 @@ fn a_keyword_is_never_reported_past_the_end_of_the_haystack() {
     }
     assert_eq!(matches(&p, b"ab\0\0"), vec![(0, 0)]);
 }
+
+/// Where CI's CPU has every feature the AVX-512 kernel needs, `.ci/run`
+/// sets `TILL_SCAN_EXPECT_SIMD=avx512`, and this fails unless `detect`
+/// chose the kernel and both the prefilter and a matcher's scan ran it: a
+/// broken feature check must not pass as a run of the portable path alone.
+/// Unset, it asserts nothing about the kernel, only the results.
+#[test]
+fn the_kernel_runs_where_ci_expects_it() {
+    let keywords = builtin_keywords();
+    let fast = Prefilter::new(&keywords).unwrap();
+    let mut rng = Rng(0xC0FF_EE00_D15E_A5E5);
+    let mut hay = Vec::new();
+    while hay.len() < 5_000 {
+        hay.extend(haystack(&mut rng, &keywords));
+    }
+    let expected = naive(fast.literals(), &hay);
+    let before = kernel_runs();
+    assert_eq!(matches(&fast, &hay), expected);
+    let prefilter_runs = kernel_runs() - before;
+    assert_eq!(matches(&fast.clone().scalar(), &hay), expected);
+    assert_eq!(
+        kernel_runs() - before,
+        prefilter_runs,
+        "scalar() ran a kernel"
+    );
+    let matcher = crate::matcher::Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+    let mut found = Vec::new();
+    matcher.scan(&hay, &mut Default::default(), &mut found);
+    let matcher_runs = kernel_runs() - before - prefilter_runs;
+
+    match std::env::var("TILL_SCAN_EXPECT_SIMD")
+        .unwrap_or_default()
+        .as_str()
+    {
+        "" => {}
+        "avx512" => {
+            #[cfg(target_arch = "x86_64")]
+            let chosen = fast.simd == Simd::Avx512;
+            #[cfg(not(target_arch = "x86_64"))]
+            let chosen = false;
+            assert!(
+                chosen,
+                "TILL_SCAN_EXPECT_SIMD=avx512, but detect() chose {:?}: this CPU or \
+                 build lacks a feature the AVX-512 kernel needs",
+                fast.simd
+            );
+            assert!(
+                prefilter_runs > 0,
+                "TILL_SCAN_EXPECT_SIMD=avx512: detect() chose the kernel, but \
+                 for_each_match did not run it"
+            );
+            assert!(
+                matcher_runs > 0,
+                "TILL_SCAN_EXPECT_SIMD=avx512: the matcher's scan did not run the \
+                 kernel (it chose the Aho-Corasick automaton?)"
+            );
+        }
+        other => panic!("TILL_SCAN_EXPECT_SIMD={other:?}: no such kernel (known: avx512)"),
+    }
+}

@@ -5,11 +5,12 @@
 //! single object, so a 10-file commit in a 100,000-file repository reads a
 //! handful of trees and never walks the rest.
 //!
-//! Returns `None` whenever the index is something this reader does not
-//! handle (index v4 path compression, split or sparse indexes, unmerged
-//! entries, no cache-tree, a file over [`MAX_INDEX_SIZE`], directories
-//! nested deeper than [`MAX_DEPTH`], anything that does not parse): the
-//! caller then asks libgit2 for the full diff, which explains a broken index.
+//! Declines, saying why ([`Declined`]), whenever the index is something this
+//! reader does not handle (index v4 path compression, split or sparse
+//! indexes, unmerged entries, no cache-tree, a file over [`MAX_INDEX_SIZE`],
+//! directories nested deeper than [`MAX_DEPTH`], anything that does not
+//! parse): the caller then asks libgit2 for the full diff, which explains a
+//! broken index.
 //! The file is read into memory, not mapped: a mapped file truncated under
 //! us would kill the process with SIGBUS. Every read is bounds-checked. The
 //! trailing SHA-1 is not verified here: git verifies it when `git commit`
@@ -30,6 +31,34 @@ pub const MAX_INDEX_SIZE: u64 = 256 << 20;
 /// Deeper directory nesting goes the libgit2 way: the reader recurses once
 /// per level, on a hook thread's stack.
 pub const MAX_DEPTH: usize = 200;
+
+/// Why the fast reader left an index to libgit2. Its `Display` is a short
+/// phrase for a note ("index v4", "unmerged entries", ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Declined {
+    #[error("the index file cannot be read")]
+    Unreadable,
+    #[error("the index is over {} MiB", MAX_INDEX_SIZE >> 20)]
+    TooLarge,
+    #[error("the index does not parse")]
+    Malformed,
+    #[error("index v{0}")]
+    Version(u32),
+    #[error("unmerged entries")]
+    Unmerged,
+    #[error("sparse checkout (skip-worktree entries)")]
+    SkipWorktree,
+    #[error("sparse index")]
+    SparseIndex,
+    #[error("split index")]
+    SplitIndex,
+    #[error("no cache-tree")]
+    NoCacheTree,
+    #[error("directories nested deeper than {MAX_DEPTH}")]
+    TooDeep,
+    #[error("a tree of HEAD cannot be read")]
+    HeadTree,
+}
 
 /// One index entry; the object id stays raw bytes until it is needed.
 struct Entry<'a> {
@@ -57,14 +86,15 @@ fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Parses the entries and the cache-tree, or `None` if unsupported.
-fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
+/// Parses the entries and the cache-tree, or says why not.
+fn parse(data: &[u8]) -> Result<(Vec<Entry<'_>>, CacheNode<'_>), Declined> {
+    use Declined::Malformed;
     if data.len() < 12 + 20 || &data[..4] != b"DIRC" {
-        return None;
+        return Err(Malformed);
     }
     let version = be32(&data[4..]);
     if version != 2 && version != 3 {
-        return None;
+        return Err(Declined::Version(version));
     }
     let count = be32(&data[8..]) as usize;
     let body_end = data.len() - 20; // trailing checksum
@@ -73,21 +103,26 @@ fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
     // not allowed to reserve gigabytes.
     let mut entries = Vec::with_capacity(count.min(data.len() / 64));
     for _ in 0..count {
-        let fixed = data.get(pos..pos + 62)?;
+        let fixed = data.get(pos..pos + 62).ok_or(Malformed)?;
         let mode = be32(&fixed[24..]);
         let oid = &fixed[40..60];
         let flags = u16::from_be_bytes([fixed[60], fixed[61]]);
         if (flags >> 12) & 3 != 0 {
-            return None; // unmerged: let libgit2 explain
+            return Err(Declined::Unmerged); // let libgit2 explain
         }
         let mut header = 62;
         if flags & 0x4000 != 0 {
             if version < 3 {
-                return None;
+                return Err(Malformed);
             }
-            let extended = u16::from_be_bytes(*data.get(pos + 62..pos + 64)?.first_chunk::<2>()?);
-            if extended & 0x4000 != 0 {
-                return None; // skip-worktree: sparse checkouts go the slow way
+            let extended = data.get(pos + 62..pos + 64).ok_or(Malformed)?;
+            if u16::from_be_bytes([extended[0], extended[1]]) & 0x4000 != 0 {
+                // skip-worktree: sparse checkouts go the slow way. A
+                // directory entry is what a sparse index collapses to.
+                return Err(match mode {
+                    0o040000 => Declined::SparseIndex,
+                    _ => Declined::SkipWorktree,
+                });
             }
             header = 64;
         }
@@ -95,11 +130,15 @@ fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
         // The low 12 bits of the flags hold the name length, or 0xFFF when
         // the name is longer and only its NUL terminator tells.
         let name_len = match (flags & 0xFFF) as usize {
-            0xFFF => memchr::memchr(0, data.get(name_start..body_end)?)?,
+            0xFFF => data
+                .get(name_start..body_end)
+                .and_then(|rest| memchr::memchr(0, rest))
+                .ok_or(Malformed)?,
             n => n,
         };
-        data.get(name_start..name_start + name_len)?;
-        let path = &data[name_start..name_start + name_len];
+        let path = data
+            .get(name_start..name_start + name_len)
+            .ok_or(Malformed)?;
         // Entries are padded with 1-8 NULs to a multiple of 8 bytes.
         let entry_len = (header + name_len + 8) & !7;
         pos += entry_len;
@@ -111,42 +150,50 @@ fn parse(data: &[u8]) -> Option<(Vec<Entry<'_>>, CacheNode<'_>)> {
         let size = be32(&data[pos + 4..]) as usize;
         // Extensions end exactly where the checksum starts: one that runs
         // into it means a cut or damaged file.
-        let end = (pos + 8).checked_add(size).filter(|&end| end <= body_end)?;
+        let end = (pos + 8)
+            .checked_add(size)
+            .filter(|&end| end <= body_end)
+            .ok_or(Malformed)?;
         let ext = &data[pos + 8..end];
         match signature {
             b"TREE" => tree = Some(parse_cache_tree(ext)?),
-            b"link" | b"sdir" => return None,
+            b"link" => return Err(Declined::SplitIndex),
+            b"sdir" => return Err(Declined::SparseIndex),
             _ => {}
         }
         pos += 8 + size;
     }
     if pos != body_end {
-        return None;
+        return Err(Malformed);
     }
-    Some((entries, tree?))
+    Ok((entries, tree.ok_or(Declined::NoCacheTree)?))
 }
 
-fn parse_cache_tree(ext: &[u8]) -> Option<CacheNode<'_>> {
+fn parse_cache_tree(ext: &[u8]) -> Result<CacheNode<'_>, Declined> {
     let mut pos = 0;
-    let node = parse_node(ext, &mut pos, 0)?;
-    Some(node)
+    parse_node(ext, &mut pos, 0)
 }
 
-fn parse_node<'a>(ext: &'a [u8], pos: &mut usize, depth: usize) -> Option<CacheNode<'a>> {
+fn parse_node<'a>(ext: &'a [u8], pos: &mut usize, depth: usize) -> Result<CacheNode<'a>, Declined> {
+    use Declined::Malformed;
     if depth > MAX_DEPTH {
-        return None;
+        return Err(Declined::TooDeep);
     }
-    let nul = memchr::memchr(0, ext.get(*pos..)?)?;
+    let nul = ext
+        .get(*pos..)
+        .and_then(|rest| memchr::memchr(0, rest))
+        .ok_or(Malformed)?;
     let name = &ext[*pos..*pos + nul];
     *pos += nul + 1;
-    let nl = memchr::memchr(b'\n', &ext[*pos..])?;
-    let header = std::str::from_utf8(&ext[*pos..*pos + nl]).ok()?;
+    let nl = memchr::memchr(b'\n', &ext[*pos..]).ok_or(Malformed)?;
+    let header = std::str::from_utf8(&ext[*pos..*pos + nl]).map_err(|_| Malformed)?;
     *pos += nl + 1;
-    let (count, subtrees) = header.split_once(' ')?;
-    let count: i64 = count.parse().ok()?;
-    let subtrees: usize = subtrees.parse().ok()?;
+    let (count, subtrees) = header.split_once(' ').ok_or(Malformed)?;
+    let count: i64 = count.parse().map_err(|_| Malformed)?;
+    let subtrees: usize = subtrees.parse().map_err(|_| Malformed)?;
     let oid = if count >= 0 {
-        let oid = Oid::from_bytes(ext.get(*pos..*pos + 20)?).ok()?;
+        let raw = ext.get(*pos..*pos + 20).ok_or(Malformed)?;
+        let oid = Oid::from_bytes(raw).map_err(|_| Malformed)?;
         *pos += 20;
         Some(oid)
     } else {
@@ -157,7 +204,7 @@ fn parse_node<'a>(ext: &'a [u8], pos: &mut usize, depth: usize) -> Option<CacheN
     for _ in 0..subtrees {
         children.push(parse_node(ext, pos, depth + 1)?);
     }
-    Some(CacheNode {
+    Ok(CacheNode {
         name,
         oid,
         entry_count: count.max(0) as usize,
@@ -166,21 +213,24 @@ fn parse_node<'a>(ext: &'a [u8], pos: &mut usize, depth: usize) -> Option<CacheN
 }
 
 /// The staged changes relative to `head` (None: no commits yet), plus the
-/// blobs of deleted files; `None` if this index needs the slow path.
+/// blobs of deleted files; or why this index needs the slow path.
 pub fn staged_changes(
     repo: &Repository,
     index_file: &std::path::Path,
     head: Option<&git2::Tree<'_>>,
-) -> Option<(Vec<ChangedPath>, Vec<Oid>)> {
+) -> Result<(Vec<ChangedPath>, Vec<Oid>), Declined> {
     use std::io::Read;
-    let file = std::fs::File::open(index_file).ok()?;
-    if file.metadata().ok()?.len() > MAX_INDEX_SIZE {
-        return None;
+    let file = std::fs::File::open(index_file).map_err(|_| Declined::Unreadable)?;
+    let len = file.metadata().map_err(|_| Declined::Unreadable)?.len();
+    if len > MAX_INDEX_SIZE {
+        return Err(Declined::TooLarge);
     }
     let mut data = Vec::new();
-    file.take(MAX_INDEX_SIZE + 1).read_to_end(&mut data).ok()?;
+    file.take(MAX_INDEX_SIZE + 1)
+        .read_to_end(&mut data)
+        .map_err(|_| Declined::Unreadable)?;
     if data.len() as u64 > MAX_INDEX_SIZE {
-        return None;
+        return Err(Declined::TooLarge);
     }
     changes_in(repo, &data, head)
 }
@@ -190,11 +240,50 @@ fn changes_in(
     repo: &Repository,
     data: &[u8],
     head: Option<&git2::Tree<'_>>,
-) -> Option<(Vec<ChangedPath>, Vec<Oid>)> {
+) -> Result<(Vec<ChangedPath>, Vec<Oid>), Declined> {
     let (entries, root) = parse(data)?;
     let mut out = (Vec::new(), Vec::new());
-    compare_dir(repo, Some(&root), head, &entries, &mut Vec::new(), &mut out).ok()?;
-    Some(out)
+    compare_dir(repo, Some(&root), head, &entries, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+/// The entry of `tree` called `name`. A name with a NUL byte (git2 panics
+/// on one) means a damaged index that still passed git's checksum.
+fn entry_named<'t>(
+    tree: Option<&'t git2::Tree<'_>>,
+    name: &[u8],
+) -> Result<Option<git2::TreeEntry<'t>>, Declined> {
+    if memchr::memchr(0, name).is_some() {
+        return Err(Declined::Malformed);
+    }
+    Ok(tree.and_then(|t| t.get_name_bytes(name)))
+}
+
+/// Directories in `prefix` (`a/b/` is two).
+fn prefix_depth(prefix: &[u8]) -> usize {
+    memchr::memchr_iter(b'/', prefix).count()
+}
+
+/// Adds the blobs of every file under `tree` (a directory of HEAD the index
+/// no longer has, `depth` levels down) to `deleted`.
+fn deleted_dir(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    deleted: &mut Vec<Oid>,
+    depth: usize,
+) -> Result<(), Declined> {
+    if depth > MAX_DEPTH {
+        return Err(Declined::TooDeep);
+    }
+    for e in tree.iter() {
+        if e.kind() == Some(git2::ObjectType::Tree) {
+            let sub = repo.find_tree(e.id()).map_err(|_| Declined::HeadTree)?;
+            deleted_dir(repo, &sub, deleted, depth + 1)?;
+        } else if is_blob_mode(e.filemode() as u32) {
+            deleted.push(e.id());
+        }
+    }
+    Ok(())
 }
 
 /// True when `rest` (an entry's path below the current directory) is
@@ -212,20 +301,23 @@ fn compare_dir<'e>(
     entries: &[Entry<'e>],
     prefix: &mut Vec<u8>,
     out: &mut (Vec<ChangedPath>, Vec<Oid>),
-) -> Result<(), git2::Error> {
+) -> Result<(), Declined> {
     if let (Some(node), Some(head)) = (node, head) {
         if node.oid == Some(head.id()) {
             return Ok(()); // unchanged since HEAD: skip the whole directory
         }
     }
     let base = prefix.len();
-    if memchr::memchr_iter(b'/', prefix).count() >= MAX_DEPTH {
-        return Err(git2::Error::from_str("directories nested too deep"));
+    if prefix_depth(prefix) >= MAX_DEPTH {
+        return Err(Declined::TooDeep);
     }
     let children: std::collections::HashMap<&[u8], &CacheNode<'_>> = node
         .map(|n| n.children.iter().map(|c| (c.name, c)).collect())
         .unwrap_or_default();
-    let mut present: HashSet<&'e [u8]> = HashSet::new();
+    // Names the index has here, as directories and as files: a HEAD file
+    // that became a directory (or the reverse) is deleted all the same.
+    let mut dirs: HashSet<&'e [u8]> = HashSet::new();
+    let mut files: HashSet<&'e [u8]> = HashSet::new();
     let mut i = 0;
     while i < entries.len() {
         let rest = &entries[i].path[base..];
@@ -234,8 +326,8 @@ fn compare_dir<'e>(
                 // A subdirectory: its entries are contiguous (the index is sorted).
                 let dir = &rest[..slash];
                 let child = children.get(dir).copied();
-                let head_entry = head.and_then(|t| t.get_name_bytes(dir));
-                present.insert(dir);
+                let head_entry = entry_named(head, dir)?;
+                dirs.insert(dir);
                 if let (Some(c), Some(h)) = (child, &head_entry) {
                     // The recorded count must end exactly where the
                     // directory's entries end, or the skip would pass over
@@ -260,7 +352,7 @@ fn compare_dir<'e>(
                 }
                 let head_sub = match head_entry {
                     Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
-                        Some(repo.find_tree(e.id())?)
+                        Some(repo.find_tree(e.id()).map_err(|_| Declined::HeadTree)?)
                     }
                     _ => None,
                 };
@@ -275,9 +367,9 @@ fn compare_dir<'e>(
             }
             None => {
                 let entry = &entries[i];
-                present.insert(rest);
+                files.insert(rest);
                 if is_blob_mode(entry.mode) {
-                    let before = head.and_then(|t| t.get_name_bytes(rest));
+                    let before = entry_named(head, rest)?;
                     let unchanged = before.as_ref().is_some_and(|b| {
                         b.id().as_bytes() == entry.oid && b.filemode() as u32 == entry.mode
                     });
@@ -297,10 +389,17 @@ fn compare_dir<'e>(
         }
     }
     // Files HEAD has here that the index no longer does: deleted (their blobs
-    // let an added path recognise a rename).
+    // let an added path recognise a rename), with every file of a directory
+    // the index no longer has, as libgit2's diff reports them.
     if let Some(head) = head {
         for e in head.iter() {
-            if is_blob_mode(e.filemode() as u32) && !present.contains(e.name_bytes()) {
+            let name = e.name_bytes();
+            if e.kind() == Some(git2::ObjectType::Tree) {
+                if !dirs.contains(name) {
+                    let tree = repo.find_tree(e.id()).map_err(|_| Declined::HeadTree)?;
+                    deleted_dir(repo, &tree, &mut out.1, 1 + prefix_depth(prefix))?;
+                }
+            } else if is_blob_mode(e.filemode() as u32) && !files.contains(name) {
                 out.1.push(e.id());
             }
         }
@@ -371,33 +470,56 @@ mod tests {
         assert_eq!(paths, ["src/lib.rs", "src/new.txt"]);
         assert_eq!(deleted.len(), 1, "a.txt");
         // Through the file too.
-        assert!(staged_changes(&repo, &repo.path().join("index"), Some(&head)).is_some());
+        assert!(staged_changes(&repo, &repo.path().join("index"), Some(&head)).is_ok());
     }
 
     #[test]
     fn a_corrupt_or_truncated_index_goes_the_slow_way() {
         let (dir, data) = sample();
         let repo = Repository::open(dir.path()).unwrap();
-        assert!(parse(&data[..data.len() / 2]).is_none());
-        assert!(parse(&data[..31]).is_none());
+        assert_eq!(
+            parse(&data[..data.len() / 2]).err(),
+            Some(Declined::Malformed)
+        );
+        assert_eq!(parse(&data[..31]).err(), Some(Declined::Malformed));
         let file = repo.path().join("index");
         std::fs::write(&file, &data[..data.len() - 7]).unwrap();
-        assert!(staged_changes(&repo, &file, None).is_none());
+        assert_eq!(
+            staged_changes(&repo, &file, None).err(),
+            Some(Declined::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_nul_in_a_path_is_declined_not_a_panic() {
+        let (dir, mut data) = sample();
+        let repo = Repository::open(dir.path()).unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let at = memchr::memmem::find(&data, b"src/new.txt").unwrap();
+        data[at + 4] = 0;
+        let data = with_checksum(data);
+        assert_eq!(
+            changes_in(&repo, &data, Some(&head)).err(),
+            Some(Declined::Malformed)
+        );
     }
 
     #[test]
     fn absurd_counts_reserve_nothing_and_deep_trees_are_refused() {
         // A cache-tree claiming 2^63 subtrees, then one nested too deep.
-        assert!(parse_cache_tree(b"\x009 9223372036854775807\n").is_none());
+        assert_eq!(
+            parse_cache_tree(b"\x009 9223372036854775807\n").err(),
+            Some(Declined::Malformed)
+        );
         let mut deep = Vec::new();
         for _ in 0..=MAX_DEPTH + 1 {
             deep.extend_from_slice(b"d\0-1 1\n");
         }
-        assert!(parse_cache_tree(&deep).is_none());
+        assert_eq!(parse_cache_tree(&deep).err(), Some(Declined::TooDeep));
         // An index header claiming 4 billion entries.
         let mut data = b"DIRC\0\0\0\x02\xff\xff\xff\xff".to_vec();
         data.extend_from_slice(&[0; 20]);
-        assert!(parse(&with_checksum(data)).is_none());
+        assert_eq!(parse(&with_checksum(data)).err(), Some(Declined::Malformed));
     }
 
     proptest! {

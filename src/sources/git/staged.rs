@@ -11,11 +11,17 @@ use super::commits::{diff_changes, diff_options, drop_excluded, Change};
 use super::progress::Progress;
 use super::{attribute, open, scan_blob, Damage};
 use crate::scanner::{BlobHit, Scanner, Worker};
+use crate::sources::index::{self, Declined};
+use crate::sources::tree::ChangedPath;
 
 /// What the index stages relative to HEAD, ready to scan.
 pub struct StagedChanges {
     repo: Repository,
     changes: Vec<Change>,
+    /// Why the fast index reader left this index to libgit2's full diff
+    /// (`None`: it did not); worth a note under `-v`, since the hook is
+    /// then slower on a large repository.
+    pub fallback: Option<Declined>,
 }
 impl StagedChanges {
     /// Drops the changes whose path is excluded.
@@ -50,17 +56,13 @@ pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
     };
     // The cache-tree fast path reads a handful of objects; libgit2's diff
     // compares every index entry and is the fallback for unusual indexes.
-    let (changed, deleted) =
-        match super::super::index::staged_changes(&repo, &index_file, head.as_ref()) {
-            Some(found) => found,
-            None => {
-                let index = git2::Index::open(&index_file)
-                    .with_context(|| format!("cannot read the index {}", index_file.display()))?;
-                let diff = repo
-                    .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut diff_options()))
-                    .context("cannot compare the index with HEAD")?;
-                diff_changes(&diff)
-            }
+    let (fallback, (changed, deleted)) =
+        match index::staged_changes(&repo, &index_file, head.as_ref()) {
+            Ok(found) => (None, found),
+            Err(declined) => (
+                Some(declined),
+                libgit2_changes(&repo, &index_file, head.as_ref())?,
+            ),
         };
     let changes: Vec<Change> = changed
         .into_iter()
@@ -72,7 +74,25 @@ pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
         })
         .collect();
     drop(head);
-    Ok(StagedChanges { repo, changes })
+    Ok(StagedChanges {
+        repo,
+        changes,
+        fallback,
+    })
+}
+/// What the index at `index_file` stages relative to `head`, by libgit2's
+/// diff of every index entry.
+fn libgit2_changes(
+    repo: &Repository,
+    index_file: &Path,
+    head: Option<&git2::Tree<'_>>,
+) -> Result<(Vec<ChangedPath>, Vec<Oid>)> {
+    let index = git2::Index::open(index_file)
+        .with_context(|| format!("cannot read the index {}", index_file.display()))?;
+    let diff = repo
+        .diff_tree_to_index(head, Some(&index), Some(&mut diff_options()))
+        .context("cannot compare the index with HEAD")?;
+    Ok(diff_changes(&diff))
 }
 /// Scans the blobs of staged changes and records the secrets they add.
 /// Returns how many blobs could not be read (each reported as an error).
@@ -111,3 +131,6 @@ pub fn scan_staged_changes(
     attribute(scanner, &staged.changes, &[], &results);
     Ok(damage.count())
 }
+
+#[cfg(test)]
+mod tests;
