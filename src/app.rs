@@ -504,6 +504,11 @@ fn scan_staged(common: &Common, repo: Option<PathBuf>) -> Result<Outcome> {
         (staged, setup)
     });
     let (mut staged, setup) = (staged?, setup?);
+    if let Some(why) = &staged.fallback {
+        if common.verbose > 0 && !common.quiet {
+            eprintln!("till-scan: note: staged: the fast index reader declined ({why}); using libgit2's full diff");
+        }
+    }
     staged.retain_paths(
         setup
             .config
