@@ -25,38 +25,10 @@ const EMAIL: &str = "alice@tests.invalid";
 
 // ---------------------------------------------------------------- helpers
 
-/// A HOME for git and till-scan inside the project, so no user or global
-/// git config (hooksPath, signing, default branch) leaks into the tests.
-fn home(p: &Project) -> PathBuf {
-    let h = p.path(".home");
-    std::fs::create_dir_all(&h).unwrap();
-    h
-}
-
-/// Removes environment that would point git or libgit2 elsewhere.
+/// Removes environment that would point git or libgit2 elsewhere (the one
+/// definition in `common`).
 fn isolate(c: &mut Command, p: &Project) {
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_AUTHOR_NAME",
-        "GIT_AUTHOR_EMAIL",
-        "GIT_COMMITTER_NAME",
-        "GIT_COMMITTER_EMAIL",
-        "PRE_COMMIT_FROM_REF",
-        "PRE_COMMIT_TO_REF",
-        "TILL_SCAN",
-    ] {
-        c.env_remove(var);
-    }
-    let h = home(p);
-    c.env("HOME", &h)
-        .env("XDG_CONFIG_HOME", h.join(".config"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0");
+    common::isolate(c, p);
 }
 
 /// Runs git in `dir` (relative to the project) with `envs`; returns the output.
