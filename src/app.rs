@@ -17,7 +17,7 @@ use crate::config::{Config, DEFAULT_MAX_FILE_SIZE};
 use crate::hook::{self, HookKind};
 use crate::matcher::{self, Matcher, Workload};
 use crate::report::{self, ReportContext};
-use crate::rules::{Rule, RuleSet};
+use crate::rules::RuleSet;
 use crate::scan::ScanResult;
 use crate::scanner::Scanner;
 use crate::sources;
@@ -84,7 +84,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 /// The parts a scan needs, resolved from the command line and config.
 struct Setup {
     config: Config,
-    rules: Vec<Rule>,
     scanner: Scanner,
     format: Format,
     max_file_size: u64,
@@ -193,7 +192,6 @@ fn setup_for(
         .or(config.file.format)
         .unwrap_or(Format::Human);
     Ok(Setup {
-        rules: set.rules,
         scanner: Scanner::new(matcher, allowlist, baseline),
         config,
         format,
@@ -536,7 +534,7 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
     let ws = Workspace::open(args.path.as_deref().unwrap_or(Path::new(".")))?;
     let root = ws.workdir.clone();
     let setup = setup(common, &root, true)?;
-    let (mut occurrences, wanted) = match &args.report {
+    let (mut findings, wanted) = match &args.report {
         Some(file) => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read report {}", file.display()))?;
@@ -569,9 +567,9 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
         ),
     };
     if let Some(wanted) = &wanted {
-        occurrences.retain(|o| wanted.contains(&o.fingerprint));
+        findings.retain(|f| wanted.contains(&f.fingerprint));
         let found: std::collections::BTreeSet<&str> =
-            occurrences.iter().map(|o| o.fingerprint.as_str()).collect();
+            findings.iter().map(|f| f.fingerprint.as_str()).collect();
         let gone = wanted
             .iter()
             .filter(|f| !found.contains(f.as_str()))
@@ -595,7 +593,7 @@ fn rotate(common: &Common, args: RotateArgs) -> Result<Outcome> {
             Err(_) => (shown.to_string(), false),
         }
     };
-    let plan = Plan::build(&occurrences, relative, |tp| {
+    let plan = Plan::build(&findings, relative, |tp| {
         rotate::providers::get(tp).is_some()
     });
 
@@ -678,7 +676,7 @@ fn scan_for_rotation(
     setup: &Setup,
     root: &Path,
     paths: &[PathBuf],
-) -> Result<Vec<crate::finding::Occurrence>> {
+) -> Result<Vec<crate::finding::Finding>> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
@@ -691,7 +689,7 @@ fn scan_for_rotation(
     sources::fs::scan(&setup.scanner, paths, &opts);
     let result = setup.scanner.finish(std::time::Duration::ZERO);
     print_diagnostics(common, &result);
-    Ok(result.occurrences)
+    Ok(result.findings)
 }
 
 /// What to do when a hook blocks: the three ways out.
@@ -777,7 +775,6 @@ fn finish(common: &Common, setup: &Setup, result: &ScanResult, complete: bool) -
     let result = masked.as_ref().unwrap_or(result);
     let ctx = ReportContext {
         result,
-        rules: &setup.rules,
         redact: !common.no_redact,
         color: use_color(common, setup.format),
     };
@@ -793,7 +790,7 @@ fn finish(common: &Common, setup: &Setup, result: &ScanResult, complete: bool) -
     print_diagnostics(common, result);
     Ok(if !complete {
         Outcome::Failed
-    } else if result.occurrences.is_empty() {
+    } else if result.findings.is_empty() {
         Outcome::Clean
     } else {
         Outcome::Findings

@@ -66,14 +66,17 @@ pub fn from_scan(result: &ScanResult, previous: Option<BaselineFile>) -> Baselin
             entries.insert(e.fingerprint.clone(), e);
         }
     }
-    for o in &result.occurrences {
+    for f in &result.findings {
+        let Some(first) = f.locations.first() else {
+            continue;
+        };
         entries
-            .entry(o.fingerprint.clone())
+            .entry(f.fingerprint.clone())
             .or_insert_with(|| Entry {
-                fingerprint: o.fingerprint.clone(),
-                rule_id: o.rule_id.clone(),
-                path: o.location.path.clone(),
-                line: o.location.line,
+                fingerprint: f.fingerprint.clone(),
+                rule_id: f.rule.id.clone(),
+                path: crate::report::path_label(&first.provenance).into_owned(),
+                line: first.line,
             });
     }
     let mut entries: Vec<Entry> = entries.into_values().collect();

@@ -1,12 +1,16 @@
 //! Matches become findings: a [`Secret`] that redacts itself, a [`Location`]
-//! (path, line, column and, for history scans, the commit), and a fingerprint
-//! that hashes rule id + secret, so one secret in many places is one finding
+//! (a [`Provenance`], line and column), and a fingerprint that hashes the
+//! rule id and the secret, so one secret in many places is one [`Finding`]
 //! with many locations.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+pub use crate::provenance::{CommitInfo, Provenance};
+use crate::rules::Rule;
 
 /// A captured secret. `Debug` and `Display` redact; only [`Secret::expose`]
 /// gives the value, and callers must have the user's `--no-redact` to print it.
@@ -64,73 +68,66 @@ pub fn fingerprint(rule_id: &str, secret: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The commit that introduced a blob, for history scans.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommitInfo {
-    pub id: String,
-    pub author_name: String,
-    pub author_email: String,
-    /// RFC 3339.
-    pub date: String,
-    pub summary: String,
-}
-
 /// Where one occurrence of a secret is. Lines and columns are 1-based;
 /// columns count Unicode scalar values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    pub path: String,
+    pub provenance: Provenance,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
-    pub commit: Option<CommitInfo>,
 }
 
-/// One occurrence of a secret matched by a rule.
+impl Location {
+    /// The order reports list locations in: by file, line and column.
+    pub fn order(&self, other: &Location) -> Ordering {
+        self.provenance
+            .order(&other.provenance)
+            .then(self.line.cmp(&other.line))
+            .then(self.column.cmp(&other.column))
+    }
+}
+
+/// A distinct secret: the rule that matched it, the secret, its
+/// fingerprint, and every place it was seen (in report order). This is what
+/// scans produce and what reports, baselines and rotation consume.
 #[derive(Debug, Clone)]
-pub struct Occurrence {
-    pub rule_id: String,
-    pub rule_name: String,
-    pub provider: String,
-    pub till_provider: Option<String>,
-    pub fingerprint: String,
+pub struct Finding {
+    /// The rule, shared with the matcher: its metadata is not copied.
+    pub rule: Arc<Rule>,
     pub secret: Secret,
-    pub location: Location,
+    pub fingerprint: String,
+    pub locations: Vec<Location>,
 }
 
-/// A distinct secret (rule + secret) with every place it was seen.
-#[derive(Debug, Clone)]
-pub struct Finding<'a> {
-    pub fingerprint: &'a str,
-    pub rule_id: &'a str,
-    pub rule_name: &'a str,
-    pub provider: &'a str,
-    pub secret: &'a Secret,
-    pub locations: Vec<&'a Location>,
-}
-
-/// Groups occurrences by fingerprint, in order of first appearance.
-pub fn group(occurrences: &[Occurrence]) -> Vec<Finding<'_>> {
-    let mut order: Vec<Finding<'_>> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for o in occurrences {
-        match index.get(o.fingerprint.as_str()) {
-            Some(&i) => order[i].locations.push(&o.location),
-            None => {
-                index.insert(&o.fingerprint, order.len());
-                order.push(Finding {
-                    fingerprint: &o.fingerprint,
-                    rule_id: &o.rule_id,
-                    rule_name: &o.rule_name,
-                    provider: &o.provider,
-                    secret: &o.secret,
-                    locations: vec![&o.location],
-                });
-            }
+impl Finding {
+    /// A finding of `secret` matched by `rule`, with no location yet.
+    pub fn new(rule: Arc<Rule>, secret: Secret) -> Finding {
+        let fingerprint = fingerprint(&rule.id, secret.expose());
+        Finding {
+            rule,
+            secret,
+            fingerprint,
+            locations: Vec::new(),
         }
     }
-    order
+}
+
+/// One place of one finding: the unit of the per-location report formats.
+#[derive(Debug, Clone, Copy)]
+pub struct Occurrence<'a> {
+    pub finding: &'a Finding,
+    pub location: &'a Location,
+}
+
+impl Occurrence<'_> {
+    /// The order reports list occurrences in: location, then rule id.
+    pub fn order(&self, other: &Occurrence<'_>) -> Ordering {
+        self.location
+            .order(other.location)
+            .then_with(|| self.finding.rule.id.cmp(&other.finding.rule.id))
+    }
 }
 
 /// Turns byte offsets into 1-based line and column numbers, walking the blob
@@ -249,30 +246,5 @@ mod tests {
         for offset in 0..=data.len() {
             assert_eq!(idx.locate(offset).1, full(offset), "offset {offset}");
         }
-    }
-
-    #[test]
-    fn grouping_merges_locations_of_one_secret() {
-        let loc = |p: &str| Location {
-            path: p.into(),
-            line: 1,
-            column: 1,
-            end_line: 1,
-            end_column: 2,
-            commit: None,
-        };
-        let occ = |p: &str, s: &str| Occurrence {
-            rule_id: "r.k".into(),
-            rule_name: "R".into(),
-            provider: "R".into(),
-            till_provider: None,
-            fingerprint: fingerprint("r.k", s),
-            secret: Secret::new(s.as_bytes()),
-            location: loc(p),
-        };
-        let all = vec![occ("a", "s1"), occ("b", "s2"), occ("c", "s1")];
-        let groups = group(&all);
-        assert_eq!(groups.len(), 2);
-        assert_eq!(groups[0].locations.len(), 2);
     }
 }

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod hook;
 pub mod matcher;
 pub mod prefilter;
+pub mod provenance;
 pub mod redact;
 pub mod report;
 pub mod rotate;

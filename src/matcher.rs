@@ -10,7 +10,7 @@
 //! only when some keyword is a single byte.
 
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
@@ -24,7 +24,8 @@ use crate::rules::{Rule, RuleSet};
 /// A rule compiled for matching.
 #[derive(Debug)]
 pub struct CompiledRule {
-    pub rule: Rule,
+    /// Shared with the findings it produces, which reference it.
+    pub rule: Arc<Rule>,
     /// Compiled on first use; `Err` holds the compile error (e.g. size limit).
     regex: OnceLock<Result<meta::Regex, String>>,
     /// Compiled on first use, like `regex`.
@@ -223,7 +224,7 @@ impl Matcher {
                 }
             }
             rules.push(CompiledRule {
-                rule: rule.clone(),
+                rule: Arc::new(rule.clone()),
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
                 after_keyword: OnceLock::new(),
@@ -271,7 +272,7 @@ impl Matcher {
         &self.rules
     }
 
-    pub fn rule(&self, index: usize) -> &Rule {
+    pub fn rule(&self, index: usize) -> &Arc<Rule> {
         &self.rules[index].rule
     }
 

@@ -13,7 +13,7 @@ use crate::scan::ScanResult;
 /// `result` with every detected secret masked in its free-text fields, or
 /// `None` when no such field contains one (nothing to copy).
 pub fn masked(result: &ScanResult) -> Option<ScanResult> {
-    let mut secrets: Vec<&Secret> = result.occurrences.iter().map(|o| &o.secret).collect();
+    let mut secrets: Vec<&Secret> = result.findings.iter().map(|f| &f.secret).collect();
     secrets.sort();
     secrets.dedup();
     secrets.retain(|s| !s.expose().is_empty());
@@ -35,9 +35,12 @@ pub fn masked(result: &ScanResult) -> Option<ScanResult> {
         }
     };
     let mut copy = result.clone();
-    for o in &mut copy.occurrences {
-        mask(&mut o.location.path);
-        if let Some(c) = &mut o.location.commit {
+    for location in copy.findings.iter_mut().flat_map(|f| &mut f.locations) {
+        for name in location.provenance.names_mut() {
+            mask(name);
+        }
+        if let Some(c) = location.provenance.commit_mut() {
+            let c = std::sync::Arc::make_mut(c);
             mask(&mut c.author_name);
             mask(&mut c.author_email);
             mask(&mut c.summary);
@@ -56,28 +59,15 @@ pub fn masked(result: &ScanResult) -> Option<ScanResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{CommitInfo, Location, Occurrence};
+    use crate::finding::{CommitInfo, Finding};
+    use crate::report::json::sample;
     use crate::scan::{Diagnostic, SkipReason, Skipped};
 
     const KEY: &str = "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";
 
-    fn occurrence(path: &str, commit: Option<CommitInfo>) -> Occurrence {
-        Occurrence {
-            rule_id: "groq.api-key".into(),
-            rule_name: "Groq API key".into(),
-            provider: "Groq".into(),
-            till_provider: None,
-            fingerprint: "f".into(),
-            secret: Secret::new(KEY.as_bytes()),
-            location: Location {
-                path: path.into(),
-                line: 1,
-                column: 1,
-                end_line: 1,
-                end_column: 2,
-                commit,
-            },
-        }
+    fn finding(path: &str, commit: Option<CommitInfo>) -> Finding {
+        let location = sample::location(path, 1, 1, KEY, commit);
+        sample::finding(&sample::rules()[0], KEY, vec![location])
     }
 
     #[test]
@@ -91,8 +81,8 @@ mod tests {
         };
         let mut result = ScanResult::default();
         result
-            .occurrences
-            .push(occurrence(&format!("keys/{KEY}.txt"), Some(commit)));
+            .findings
+            .push(finding(&format!("keys/{KEY}.txt"), Some(commit)));
         result.summary.skipped.push(Skipped {
             path: format!("{KEY}.bin"),
             reason: SkipReason::Binary,
@@ -105,13 +95,11 @@ mod tests {
         let text = format!("{masked:?}");
         assert!(!text.contains(KEY), "{text}");
         // The first characters stay, as in the finding's own display.
-        let c = masked.occurrences[0].location.commit.as_ref().unwrap();
+        let location = &masked.findings[0].locations[0];
+        let c = location.provenance.commit().unwrap();
         assert_eq!(c.summary, "add gsk_u8******** and gsk_u8********");
         assert_eq!(c.author_name, "gsk_u8******** Bot");
-        assert_eq!(
-            masked.occurrences[0].location.path,
-            "keys/gsk_u8********.txt"
-        );
+        assert_eq!(location.provenance.path(), Some("keys/gsk_u8********.txt"));
         assert_eq!(masked.summary.skipped[0].path, "gsk_u8********.bin");
         assert_eq!(
             masked.summary.errors[0].message,
@@ -123,7 +111,7 @@ mod tests {
     fn nothing_to_mask_copies_nothing() {
         assert!(masked(&ScanResult::default()).is_none());
         let mut result = ScanResult::default();
-        result.occurrences.push(occurrence("a.py", None));
+        result.findings.push(finding("a.py", None));
         assert!(masked(&result).is_none());
     }
 }

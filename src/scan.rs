@@ -1,10 +1,10 @@
 //! What a scan produced, independent of the source it read and the format it
-//! will be reported in: occurrences of secrets, plus what was read, skipped
-//! and could not be read.
+//! will be reported in: findings (one per distinct secret, with every place
+//! it was seen), plus what was read, skipped and could not be read.
 
 use std::time::Duration;
 
-use crate::finding::Occurrence;
+use crate::finding::{Finding, Occurrence};
 
 /// Why a file or blob was not scanned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,28 +70,68 @@ pub struct Summary {
 /// The result of one scan.
 #[derive(Debug, Clone, Default)]
 pub struct ScanResult {
-    /// One entry per occurrence, sorted by path, line and column.
-    pub occurrences: Vec<Occurrence>,
+    /// One entry per distinct secret (rule + secret), each with its
+    /// locations in report order; sorted by their first location.
+    pub findings: Vec<Finding>,
     pub summary: Summary,
 }
 
 impl ScanResult {
+    /// Puts locations, findings, skips and errors in report order.
     pub fn sort(&mut self) {
-        self.occurrences.sort_by(|a, b| {
-            (
-                &a.location.path,
-                a.location.line,
-                a.location.column,
-                &a.rule_id,
-            )
-                .cmp(&(
-                    &b.location.path,
-                    b.location.line,
-                    b.location.column,
-                    &b.rule_id,
-                ))
+        for f in &mut self.findings {
+            f.locations.sort_by(|a, b| a.order(b));
+        }
+        self.findings.sort_by(|a, b| {
+            a.locations
+                .first()
+                .zip(b.locations.first())
+                .map_or(std::cmp::Ordering::Equal, |(x, y)| x.order(y))
+                .then_with(|| a.rule.id.cmp(&b.rule.id))
         });
         self.summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         self.summary.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// Every location of every finding, in report order (by file, line,
+    /// column, then rule id): what per-location formats list.
+    pub fn occurrences(&self) -> Vec<Occurrence<'_>> {
+        let mut all: Vec<Occurrence<'_>> = self
+            .findings
+            .iter()
+            .flat_map(|finding| {
+                finding
+                    .locations
+                    .iter()
+                    .map(move |location| Occurrence { finding, location })
+            })
+            .collect();
+        all.sort_by(|a, b| a.order(b));
+        all
+    }
+
+    /// How many places secrets were found in, over all findings.
+    pub fn occurrence_count(&self) -> usize {
+        self.findings.iter().map(|f| f.locations.len()).sum()
+    }
+
+    /// How many files (or other places: a commit message, a ref) hold
+    /// secrets; one file's copies in several commits count once.
+    pub fn file_count(&self) -> usize {
+        self.by_file().len()
+    }
+
+    /// The occurrences grouped by file, in report order.
+    pub fn by_file(&self) -> Vec<Vec<Occurrence<'_>>> {
+        let mut files: Vec<Vec<Occurrence<'_>>> = Vec::new();
+        for o in self.occurrences() {
+            match files.last_mut() {
+                Some(file) if file[0].location.provenance.same_file(&o.location.provenance) => {
+                    file.push(o)
+                }
+                _ => files.push(vec![o]),
+            }
+        }
+        files
     }
 }

@@ -1,14 +1,14 @@
-//! The engine every source shares: one blob in, occurrences out, with the
+//! The engine every source shares: one blob in, findings out, with the
 //! suppressions applied (inline allow comments, config allowlists, the
 //! baseline). Shared state is a few atomics and mutexes touched only when a
 //! blob has matches; each worker thread owns a [`Worker`] with its buffers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::baseline::Baseline;
-use crate::finding::{fingerprint, CommitInfo, LineIndex, Location, Occurrence, Secret};
+use crate::finding::{fingerprint, Finding, LineIndex, Location, Provenance, Secret};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
 use crate::suppress::{Allowlist, InlineAllows};
@@ -38,7 +38,8 @@ struct Tally {
     allowed_inline: AtomicU64,
     allowed_by_config: AtomicU64,
     baselined: AtomicU64,
-    occurrences: Mutex<Vec<Occurrence>>,
+    /// Every place recorded: a hit (its rule and secret) at a location.
+    found: Mutex<Vec<(BlobHit, Location)>>,
     skipped: Mutex<Vec<Skipped>>,
     errors: Mutex<Vec<Diagnostic>>,
     baseline_used: Mutex<HashSet<String>>,
@@ -90,17 +91,10 @@ impl Scanner {
         lock(&self.tally.errors).push(Diagnostic { path, message });
     }
 
-    /// Scans one blob and records its occurrences. `path` is what reports
-    /// show; `commit` is set by history scans.
-    pub fn scan_blob(
-        &self,
-        worker: &mut Worker,
-        data: &[u8],
-        path: &str,
-        commit: Option<&CommitInfo>,
-    ) {
+    /// Scans one blob read at `provenance` and records its secrets.
+    pub fn scan_blob(&self, worker: &mut Worker, data: &[u8], provenance: &Provenance) {
         let hits = self.find(worker, data);
-        self.record(&hits, path, commit);
+        self.record(&hits, provenance);
     }
 
     /// The secrets in one blob, with inline allow comments, the secret
@@ -182,37 +176,32 @@ impl Scanner {
             .collect()
     }
 
-    /// Records hits found in a blob at `path` (config path allowlists apply).
-    pub fn record(&self, hits: &[BlobHit], path: &str, commit: Option<&CommitInfo>) {
+    /// Records hits found in a blob read at `provenance` (config path
+    /// allowlists apply to its path).
+    pub fn record(&self, hits: &[BlobHit], provenance: &Provenance) {
         if hits.is_empty() {
             return;
         }
-        if self.allowlist.path_allowed(path) {
+        if provenance
+            .path()
+            .is_some_and(|path| self.allowlist.path_allowed(path))
+        {
             self.tally
                 .allowed_by_config
                 .fetch_add(hits.len() as u64, Ordering::Relaxed);
             return;
         }
         let found = hits.iter().map(|h| {
-            let rule = self.matcher.rule(h.rule);
-            Occurrence {
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
-                provider: rule.provider.clone(),
-                till_provider: rule.till_provider.clone(),
-                fingerprint: h.fingerprint.clone(),
-                secret: h.secret.clone(),
-                location: Location {
-                    path: path.to_string(),
-                    line: h.line,
-                    column: h.column,
-                    end_line: h.end_line,
-                    end_column: h.end_column,
-                    commit: commit.cloned(),
-                },
-            }
+            let location = Location {
+                provenance: provenance.clone(),
+                line: h.line,
+                column: h.column,
+                end_line: h.end_line,
+                end_column: h.end_column,
+            };
+            (h.clone(), location)
         });
-        lock(&self.tally.occurrences).extend(found);
+        lock(&self.tally.found).extend(found);
     }
 
     /// Removes matches of fallback rules whose secret overlaps the secret of
@@ -259,8 +248,21 @@ impl Scanner {
             }
             None => Vec::new(),
         };
+        // One finding per fingerprint (rule + secret), however many places.
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (hit, location) in std::mem::take(&mut *lock(&t.found)) {
+            let i = *index.entry(hit.fingerprint).or_insert_with(|| {
+                findings.push(Finding::new(
+                    self.matcher.rule(hit.rule).clone(),
+                    hit.secret,
+                ));
+                findings.len() - 1
+            });
+            findings[i].locations.push(location);
+        }
         let mut result = ScanResult {
-            occurrences: std::mem::take(&mut *lock(&t.occurrences)),
+            findings,
             summary: Summary {
                 files_scanned: t.files.load(Ordering::Relaxed),
                 bytes_scanned: t.bytes.load(Ordering::Relaxed),
@@ -320,6 +322,31 @@ mod tests {
         assert!(s
             .find(&mut Worker::default(), allowed.as_bytes())
             .is_empty());
+    }
+
+    #[test]
+    fn one_secret_in_many_places_is_one_finding_with_every_location() {
+        let matcher = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+        let s = Scanner::new(matcher, Allowlist::default(), None);
+        let key = b"token = \"Hq7Rm2Vx9Kp4Zt8Lw3Nc\"\n";
+        let other = b"token = \"Zq7Rm2Vx9Kp4Zt8Lw3Nd\"\n";
+        let file = |path: &str| Provenance::File { path: path.into() };
+        s.scan_blob(&mut Worker::default(), key, &file("b.py"));
+        s.scan_blob(&mut Worker::default(), other, &file("c.py"));
+        s.scan_blob(&mut Worker::default(), key, &file("a.py"));
+        let result = s.finish(std::time::Duration::ZERO);
+        assert_eq!(result.findings.len(), 2);
+        let first = &result.findings[0];
+        let paths: Vec<_> = first
+            .locations
+            .iter()
+            .map(|l| l.provenance.path().unwrap())
+            .collect();
+        assert_eq!(paths, ["a.py", "b.py"]);
+        assert_eq!(first.secret.expose(), "Hq7Rm2Vx9Kp4Zt8Lw3Nc");
+        assert_eq!(first.fingerprint, fingerprint(&first.rule.id, first.secret.expose()));
+        assert_eq!(result.occurrence_count(), 3);
+        assert_eq!(result.file_count(), 3);
     }
 
     /// The text at a hit's line and column, as a report would point to it.

@@ -2,10 +2,9 @@
 //! so findings show as annotations on the pull request, `::warning` for files
 //! that could not be scanned, then a plain summary line for the log.
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 
-use super::ReportContext;
+use super::{path_label, ReportContext};
 use crate::finding::Occurrence;
 
 /// Escapes a workflow command's message (the part after `::`). Line breaks
@@ -31,14 +30,15 @@ pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn message(o: &Occurrence, redact: bool) -> String {
+fn message(o: &Occurrence<'_>, redact: bool) -> String {
+    let f = o.finding;
     let mut m = format!(
         "{} ({}) found: {}.",
-        o.rule_name,
-        o.provider,
-        o.secret.display(redact)
+        f.rule.name,
+        f.rule.provider,
+        f.secret.display(redact)
     );
-    if let Some(c) = &o.location.commit {
+    if let Some(c) = o.location.provenance.commit() {
         let short: String = c.id.chars().take(8).collect();
         m.push_str(&format!(
             " Introduced in commit {short} by {} on {}: {}.",
@@ -51,9 +51,10 @@ fn message(o: &Occurrence, redact: bool) -> String {
 
 pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let result = ctx.result;
-    for o in &result.occurrences {
-        let l = &o.location;
-        let mut props = format!("file={},line={}", escape_property(&l.path), l.line);
+    for o in result.occurrences() {
+        let l = o.location;
+        let path = path_label(&l.provenance);
+        let mut props = format!("file={},line={}", escape_property(&path), l.line);
         // GitHub only places columns when the annotation is on one line.
         if l.end_line == l.line {
             props.push_str(&format!(
@@ -63,11 +64,11 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         } else {
             props.push_str(&format!(",endLine={}", l.end_line));
         }
-        props.push_str(&format!(",title={}", escape_property(&o.rule_name)));
+        props.push_str(&format!(",title={}", escape_property(&o.finding.rule.name)));
         writeln!(
             out,
             "::error {props}::{}",
-            escape_data(&message(o, ctx.redact))
+            escape_data(&message(&o, ctx.redact))
         )?;
     }
     for e in &result.summary.errors {
@@ -80,16 +81,11 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     let s = &result.summary;
-    let distinct: HashSet<&str> = result
-        .occurrences
-        .iter()
-        .map(|o| o.fingerprint.as_str())
-        .collect();
     writeln!(
         out,
         "till-scan: {} occurrence(s) of {} distinct secret(s); scanned {} file(s), {} skipped, {} error(s)",
-        result.occurrences.len(),
-        distinct.len(),
+        result.occurrence_count(),
+        result.findings.len(),
         s.files_scanned,
         s.skipped.len(),
         s.errors.len(),
@@ -145,8 +141,8 @@ mod tests {
         assert_eq!(escape_property("a%b\r\nc:d,e"), "a%25b%0D%0Ac%3Ad%2Ce");
         // Nothing in the output can start a second command.
         let mut result = sample::result();
-        result.occurrences[0].location.path = "x\n::error::injected".into();
-        result.occurrences[0].rule_name = "Name\n::warning::x".into();
+        sample::set_first_path(&mut result, "x\n::error::injected");
+        std::sync::Arc::make_mut(&mut result.findings[0].rule).name = "Name\n::warning::x".into();
         let text = sample::render(write, &result, true, false);
         assert!(text
             .lines()
@@ -156,7 +152,7 @@ mod tests {
     #[test]
     fn multi_line_regions_drop_columns() {
         let mut result = sample::result();
-        result.occurrences[0].location.end_line = 4;
+        result.findings[0].locations[0].end_line = 4;
         let text = sample::render(write, &result, true, false);
         assert!(text.starts_with("::error file=app/main.py,line=3,endLine=4,title=Acme API key::"));
     }

@@ -2,10 +2,9 @@
 //! the commit under history findings, a summary line, skipped files and
 //! errors, and a short "how to fix". ANSI colour only when the caller says so.
 
-use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
-use super::ReportContext;
+use super::{path_label, plural, ReportContext};
 use crate::finding::Occurrence;
 use crate::scan::Summary;
 
@@ -57,15 +56,11 @@ fn pad(text: &str, width: usize) -> String {
     s
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// "scanned 12 files, 2.50 MB in 1.23 s"
 fn scanned(s: &Summary) -> String {
     format!(
         "scanned {}, {:.2} MB in {:.2} s",
-        plural(s.files_scanned, "file", "files"),
+        plural(s.files_scanned as usize, "file", "files"),
         s.bytes_scanned as f64 / 1_000_000.0,
         s.duration.as_secs_f64()
     )
@@ -73,7 +68,7 @@ fn scanned(s: &Summary) -> String {
 
 /// One occurrence, with its columns already formatted.
 struct Row<'a> {
-    occurrence: &'a Occurrence,
+    occurrence: Occurrence<'a>,
     position: String,
     rule_id: String,
     rule_name: String,
@@ -85,23 +80,24 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let result = ctx.result;
     let summary = &result.summary;
 
-    // Group by path in order of first appearance (occurrences arrive sorted).
-    let mut files: Vec<(&str, Vec<Row<'_>>)> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for o in &result.occurrences {
-        let row = Row {
-            occurrence: o,
-            position: format!("{}:{}", o.location.line, o.location.column),
-            rule_id: clean(&o.rule_id),
-            rule_name: clean(&o.rule_name),
-            secret: clean(&o.secret.display(ctx.redact)),
-        };
-        let i = *index.entry(o.location.path.as_str()).or_insert_with(|| {
-            files.push((o.location.path.as_str(), Vec::new()));
-            files.len() - 1
-        });
-        files[i].1.push(row);
-    }
+    let files: Vec<(String, Vec<Row<'_>>)> = result
+        .by_file()
+        .into_iter()
+        .map(|file| {
+            let path = path_label(&file[0].location.provenance).into_owned();
+            let rows = file
+                .into_iter()
+                .map(|o| Row {
+                    occurrence: o,
+                    position: format!("{}:{}", o.location.line, o.location.column),
+                    rule_id: clean(&o.finding.rule.id),
+                    rule_name: clean(&o.finding.rule.name),
+                    secret: clean(&o.finding.secret.display(ctx.redact)),
+                })
+                .collect();
+            (path, rows)
+        })
+        .collect();
 
     // Column widths across the whole report, so that every row lines up.
     let (mut w_pos, mut w_id, mut w_name, mut w_secret) = (0, 0, 0, 0);
@@ -115,7 +111,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     for (path, rows) in &files {
         writeln!(out, "{}", p.paint(HEADER, &clean(path)))?;
         for r in rows {
-            let fingerprint: String = r.occurrence.fingerprint.chars().take(8).collect();
+            let fingerprint: String = r.occurrence.finding.fingerprint.chars().take(8).collect();
             writeln!(
                 out,
                 "  {}  {}  {}  {}  {}",
@@ -125,7 +121,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 p.paint(RED, &pad(&r.secret, w_secret)),
                 p.paint(DIM, &fingerprint),
             )?;
-            if let Some(c) = &r.occurrence.location.commit {
+            if let Some(c) = r.occurrence.location.provenance.commit() {
                 let short: String = c.id.chars().take(8).collect();
                 writeln!(
                     out,
@@ -142,7 +138,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
     }
 
-    if result.occurrences.is_empty() {
+    if result.findings.is_empty() {
         writeln!(
             out,
             "{} ({})",
@@ -150,16 +146,11 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
             scanned(summary)
         )?;
     } else {
-        let distinct: HashSet<&str> = result
-            .occurrences
-            .iter()
-            .map(|o| o.fingerprint.as_str())
-            .collect();
         let headline = format!(
             "{} of {} in {}",
-            plural(result.occurrences.len() as u64, "occurrence", "occurrences"),
-            plural(distinct.len() as u64, "distinct secret", "distinct secrets"),
-            plural(files.len() as u64, "file", "files"),
+            plural(result.occurrence_count(), "occurrence", "occurrences"),
+            plural(result.findings.len(), "distinct secret", "distinct secrets"),
+            plural(files.len(), "file", "files"),
         );
         writeln!(
             out,
@@ -187,22 +178,18 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{} (binary, over the size limit, symbolic links or special files; --format json lists them)",
-            plural(
-                summary.skipped.len() as u64,
-                "file skipped",
-                "files skipped"
-            ),
+            plural(summary.skipped.len(), "file skipped", "files skipped"),
         )?;
     }
     if !summary.errors.is_empty() {
-        let count = plural(summary.errors.len() as u64, "error", "errors");
+        let count = plural(summary.errors.len(), "error", "errors");
         writeln!(out, "{}:", p.paint(YELLOW, &count))?;
         for e in &summary.errors {
             writeln!(out, "  {}: {}", clean(&e.path), clean(&e.message))?;
         }
     }
 
-    if !result.occurrences.is_empty() {
+    if !result.findings.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", p.paint(BOLD, "How to fix:"))?;
         writeln!(
@@ -252,7 +239,7 @@ mod tests {
         assert!(text.contains("How to fix"));
         assert!(text.contains("till-scan:allow"));
         assert!(text.contains("till-scan baseline"));
-        let fp: String = sample::result().occurrences[0]
+        let fp: String = sample::result().findings[0]
             .fingerprint
             .chars()
             .take(8)
@@ -282,7 +269,7 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         let mut result = sample::result();
-        result.occurrences[0].location.path = "evil\x1b[2Jname".into();
+        sample::set_first_path(&mut result, "evil\x1b[2Jname");
         let text = sample::render(write, &result, true, false);
         assert!(!text.contains('\x1b'));
         assert!(text.contains("evil\\u{1b}[2Jname"));

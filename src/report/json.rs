@@ -46,12 +46,11 @@
 //! }
 //! ```
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::ReportContext;
+use super::{path_label, ReportContext};
 use crate::finding::Occurrence;
 
 /// The `schema` value of every document this module writes.
@@ -84,21 +83,22 @@ pub struct JsonFinding {
 }
 
 impl JsonFinding {
-    pub fn from_occurrence(o: &Occurrence, redact: bool) -> JsonFinding {
-        let c = o.location.commit.as_ref();
+    pub fn from_occurrence(o: &Occurrence<'_>, redact: bool) -> JsonFinding {
+        let (f, l) = (o.finding, o.location);
+        let c = l.provenance.commit();
         JsonFinding {
-            rule_id: o.rule_id.clone(),
-            rule_name: o.rule_name.clone(),
-            provider: o.provider.clone(),
-            till_provider: o.till_provider.clone(),
-            path: o.location.path.clone(),
-            line: o.location.line,
-            column: o.location.column,
-            end_line: o.location.end_line,
-            end_column: o.location.end_column,
-            secret: o.secret.display(redact),
+            rule_id: f.rule.id.clone(),
+            rule_name: f.rule.name.clone(),
+            provider: f.rule.provider.clone(),
+            till_provider: f.rule.till_provider.clone(),
+            path: path_label(&l.provenance).into_owned(),
+            line: l.line,
+            column: l.column,
+            end_line: l.end_line,
+            end_column: l.end_column,
+            secret: f.secret.display(redact),
             redacted: redact,
-            fingerprint: o.fingerprint.clone(),
+            fingerprint: f.fingerprint.clone(),
             commit: c.map(|c| c.id.clone()),
             author_name: c.map(|c| c.author_name.clone()),
             author_email: c.map(|c| c.author_email.clone()),
@@ -154,11 +154,6 @@ impl JsonReport {
     pub fn new(ctx: &ReportContext<'_>) -> JsonReport {
         let result = ctx.result;
         let s = &result.summary;
-        let distinct: HashSet<&str> = result
-            .occurrences
-            .iter()
-            .map(|o| o.fingerprint.as_str())
-            .collect();
         JsonReport {
             schema: SCHEMA_URL.to_string(),
             version: SCHEMA_VERSION,
@@ -167,13 +162,13 @@ impl JsonReport {
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
             findings: result
-                .occurrences
+                .occurrences()
                 .iter()
                 .map(|o| JsonFinding::from_occurrence(o, ctx.redact))
                 .collect(),
             summary: JsonSummary {
-                occurrences: result.occurrences.len() as u64,
-                distinct_secrets: distinct.len() as u64,
+                occurrences: result.occurrence_count() as u64,
+                distinct_secrets: result.findings.len() as u64,
                 files_scanned: s.files_scanned,
                 bytes_scanned: s.bytes_scanned,
                 duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
@@ -306,9 +301,10 @@ mod read_tests {
 /// one Other token found in history, with a commit.
 #[cfg(test)]
 pub(crate) mod sample {
+    use std::sync::Arc;
     use std::time::Duration;
 
-    use crate::finding::{fingerprint, CommitInfo, Location, Occurrence, Secret};
+    use crate::finding::{CommitInfo, Finding, Location, Provenance, Secret};
     use crate::rules::Rule;
     use crate::scan::{Diagnostic, ScanResult, SkipReason, Skipped, Summary};
 
@@ -316,33 +312,51 @@ pub(crate) mod sample {
     pub const OTHER_SECRET: &str = "tok_Zx81Kd02LmQp77RtW3";
     pub const ODD_PATH: &str = "conf dir/we,ird:100%.env";
 
-    fn occurrence(
-        rule: &Rule,
-        secret: &str,
+    /// A place in `path` (a file, or the commit's tree when `commit` is
+    /// set) where `secret` starts at `line`:`column`.
+    pub fn location(
         path: &str,
         line: usize,
         column: usize,
+        secret: &str,
         commit: Option<CommitInfo>,
-    ) -> Occurrence {
-        Occurrence {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            provider: rule.provider.clone(),
-            till_provider: rule.till_provider.clone(),
-            fingerprint: fingerprint(&rule.id, secret),
-            secret: Secret::new(secret.as_bytes()),
-            location: Location {
-                path: path.to_string(),
-                line,
-                column,
-                end_line: line,
-                end_column: column + secret.chars().count(),
-                commit,
+    ) -> Location {
+        let path = path.to_string();
+        Location {
+            provenance: match commit {
+                Some(commit) => Provenance::Commit {
+                    commit: Arc::new(commit),
+                    path,
+                },
+                None => Provenance::File { path },
             },
+            line,
+            column,
+            end_line: line,
+            end_column: column + secret.chars().count(),
         }
     }
 
-    fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references: &[&str]) -> Rule {
+    /// A finding of `secret` by `rule` at `locations`.
+    pub fn finding(rule: &Rule, secret: &str, locations: Vec<Location>) -> Finding {
+        let mut f = Finding::new(Arc::new(rule.clone()), Secret::new(secret.as_bytes()));
+        f.locations = locations;
+        f
+    }
+
+    /// Points the first location of the first finding at another file.
+    pub fn set_first_path(result: &mut ScanResult, path: &str) {
+        result.findings[0].locations[0].provenance = Provenance::File { path: path.into() };
+        result.sort();
+    }
+
+    pub fn rule(
+        id: &str,
+        name: &str,
+        provider: &str,
+        till: Option<&str>,
+        references: &[&str],
+    ) -> Rule {
         Rule {
             id: id.into(),
             name: name.into(),
@@ -390,10 +404,20 @@ pub(crate) mod sample {
             summary: "Add \"config\" <keys> & more".into(),
         };
         let mut result = ScanResult {
-            occurrences: vec![
-                occurrence(&rules[0], ACME_SECRET, "app/main.py", 3, 11, None),
-                occurrence(&rules[0], ACME_SECRET, ODD_PATH, 1, 9, None),
-                occurrence(&rules[1], OTHER_SECRET, "app/main.py", 7, 5, Some(commit)),
+            findings: vec![
+                finding(
+                    &rules[0],
+                    ACME_SECRET,
+                    vec![
+                        location("app/main.py", 3, 11, ACME_SECRET, None),
+                        location(ODD_PATH, 1, 9, ACME_SECRET, None),
+                    ],
+                ),
+                finding(
+                    &rules[1],
+                    OTHER_SECRET,
+                    vec![location("app/main.py", 7, 5, OTHER_SECRET, Some(commit))],
+                ),
             ],
             summary: Summary {
                 files_scanned: 12,
@@ -419,7 +443,7 @@ pub(crate) mod sample {
 
     pub fn empty() -> ScanResult {
         ScanResult {
-            occurrences: vec![],
+            findings: vec![],
             summary: Summary {
                 files_scanned: 4,
                 bytes_scanned: 1000,
@@ -436,10 +460,8 @@ pub(crate) mod sample {
         redact: bool,
         color: bool,
     ) -> String {
-        let rules = rules();
         let ctx = super::ReportContext {
             result,
-            rules: &rules,
             redact,
             color,
         };
@@ -552,10 +574,10 @@ mod tests {
         let text = sample::render(write, &result, false, false);
         let findings = read_findings(&text).unwrap();
         assert_eq!(findings.len(), 3);
-        for (f, o) in findings.iter().zip(&result.occurrences) {
+        for (f, o) in findings.iter().zip(&result.occurrences()) {
             assert_eq!(f, &JsonFinding::from_occurrence(o, false));
         }
-        assert_eq!(findings[0].secret, result.occurrences[0].secret.expose());
+        assert_eq!(findings[0].secret, result.findings[0].secret.expose());
     }
 
     #[test]

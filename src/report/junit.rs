@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::ReportContext;
-use crate::finding::Occurrence;
+use super::{path_label, ReportContext};
+use crate::finding::{Finding, Occurrence};
 
 /// Escapes text for XML 1.0 content and attribute values. Characters XML 1.0
 /// cannot carry at all (most C0 controls) become U+FFFD; line breaks and tabs
@@ -30,24 +30,25 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-fn failure_message(o: &Occurrence, redact: bool) -> String {
+fn failure_message(f: &Finding, redact: bool) -> String {
     format!(
         "{} ({}) found: {}",
-        o.rule_name,
-        o.provider,
-        o.secret.display(redact)
+        f.rule.name,
+        f.rule.provider,
+        f.secret.display(redact)
     )
 }
 
-fn failure_details(o: &Occurrence, redact: bool) -> String {
-    let l = &o.location;
+fn failure_details(o: &Occurrence<'_>, redact: bool) -> String {
+    let (f, l) = (o.finding, o.location);
     let mut s = String::new();
-    let _ = writeln!(s, "Rule: {} ({})", o.rule_id, o.rule_name);
-    let _ = writeln!(s, "Provider: {}", o.provider);
-    let _ = writeln!(s, "Location: {}:{}:{}", l.path, l.line, l.column);
-    let _ = writeln!(s, "Secret: {}", o.secret.display(redact));
-    let _ = writeln!(s, "Fingerprint: {}", o.fingerprint);
-    if let Some(c) = &l.commit {
+    let _ = writeln!(s, "Rule: {} ({})", f.rule.id, f.rule.name);
+    let _ = writeln!(s, "Provider: {}", f.rule.provider);
+    let path = path_label(&l.provenance);
+    let _ = writeln!(s, "Location: {}:{}:{}", path, l.line, l.column);
+    let _ = writeln!(s, "Secret: {}", f.secret.display(redact));
+    let _ = writeln!(s, "Fingerprint: {}", f.fingerprint);
+    if let Some(c) = l.provenance.commit() {
         let _ = writeln!(
             s,
             "Commit: {} by {} <{}> on {}: {}",
@@ -64,8 +65,8 @@ fn failure_details(o: &Occurrence, redact: bool) -> String {
 pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let result = ctx.result;
     let summary = &result.summary;
-    let tests = result.occurrences.len().max(1);
-    let failures = result.occurrences.len();
+    let failures = result.occurrence_count();
+    let tests = failures.max(1);
     let time = format!("{:.3}", summary.duration.as_secs_f64());
 
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -77,28 +78,29 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         out,
         r#"  <testsuite name="till-scan" tests="{tests}" failures="{failures}" errors="0" skipped="0" time="{time}">"#
     )?;
-    if result.occurrences.is_empty() {
+    if result.findings.is_empty() {
         writeln!(
             out,
             r#"    <testcase name="no secrets found" classname="till-scan" time="0"/>"#
         )?;
     }
-    for o in &result.occurrences {
-        let l = &o.location;
+    for o in result.occurrences() {
+        let (f, l) = (o.finding, o.location);
+        let path = path_label(&l.provenance);
         writeln!(
             out,
             r#"    <testcase name="{}" classname="{}" file="{}" line="{}" time="0">"#,
-            escape(&format!("{} at {}:{}", o.rule_id, l.path, l.line)),
-            escape(&l.path),
-            escape(&l.path),
+            escape(&format!("{} at {}:{}", f.rule.id, path, l.line)),
+            escape(&path),
+            escape(&path),
             l.line,
         )?;
         writeln!(
             out,
             r#"      <failure message="{}" type="{}">{}</failure>"#,
-            escape(&failure_message(o, ctx.redact)),
-            escape(&o.rule_id),
-            escape(&failure_details(o, ctx.redact)),
+            escape(&failure_message(f, ctx.redact)),
+            escape(&f.rule.id),
+            escape(&failure_details(&o, ctx.redact)),
         )?;
         writeln!(out, "    </testcase>")?;
     }

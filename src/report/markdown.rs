@@ -8,11 +8,11 @@
 //! Markdown or HTML into the page. The occurrence table stops after
 //! [`MAX_ROWS`] rows: GitHub truncates a step summary over 1 MiB.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::ReportContext;
-use crate::finding::Occurrence;
+use super::{first_web_reference, path_label, plural, ReportContext};
+use crate::finding::Finding;
 use crate::rules::Rule;
 
 /// Rows of the occurrence table before it is cut short.
@@ -64,47 +64,31 @@ pub fn code_cell(s: &str) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// Occurrences and distinct secrets of one rule.
-#[derive(Default)]
 struct RuleCount<'a> {
-    name: &'a str,
-    provider: &'a str,
-    till_provider: Option<&'a str>,
+    rule: &'a Rule,
     occurrences: usize,
-    secrets: HashSet<&'a str>,
+    secrets: usize,
 }
 
-fn per_rule<'a>(occurrences: &'a [Occurrence]) -> BTreeMap<&'a str, RuleCount<'a>> {
+/// The findings' rules, by id, with what each found.
+fn per_rule<'a>(findings: &'a [Finding]) -> BTreeMap<&'a str, RuleCount<'a>> {
     let mut counts: BTreeMap<&str, RuleCount<'_>> = BTreeMap::new();
-    for o in occurrences {
-        let c = counts.entry(o.rule_id.as_str()).or_default();
-        c.name = &o.rule_name;
-        c.provider = &o.provider;
-        c.till_provider = o.till_provider.as_deref();
-        c.occurrences += 1;
-        c.secrets.insert(&o.fingerprint);
+    for f in findings {
+        let c = counts.entry(f.rule.id.as_str()).or_insert(RuleCount {
+            rule: &f.rule,
+            occurrences: 0,
+            secrets: 0,
+        });
+        c.occurrences += f.locations.len();
+        c.secrets += 1;
     }
     counts
-}
-
-fn first_reference<'a>(rules: &'a [Rule], id: &str) -> Option<&'a str> {
-    rules
-        .iter()
-        .find(|r| r.id == id)?
-        .references
-        .iter()
-        .map(|r| r.trim())
-        .find(|r| r.starts_with("https://") && !r.contains(|c: char| c.is_whitespace() || c == ')'))
 }
 
 pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let result = ctx.result;
     let s = &result.summary;
-    let occurrences = &result.occurrences;
     let scanned = format!(
         "scanned {}, {:.2} MB in {:.2} s",
         plural(s.files_scanned as usize, "file", "files"),
@@ -112,26 +96,22 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         s.duration.as_secs_f64()
     );
 
-    let distinct: HashSet<&str> = occurrences.iter().map(|o| o.fingerprint.as_str()).collect();
-    if occurrences.is_empty() {
+    let distinct = result.findings.len();
+    if result.findings.is_empty() {
         writeln!(out, "## till-scan: no secrets found\n")?;
         writeln!(out, "No secrets found ({scanned}).")?;
     } else {
-        let files: HashSet<&str> = occurrences
-            .iter()
-            .map(|o| o.location.path.as_str())
-            .collect();
         writeln!(
             out,
             "## till-scan: {} found\n",
-            plural(distinct.len(), "secret", "secrets")
+            plural(distinct, "secret", "secrets")
         )?;
         writeln!(
             out,
             "{} of {} in {} ({scanned}).",
-            plural(occurrences.len(), "occurrence", "occurrences"),
-            plural(distinct.len(), "distinct secret", "distinct secrets"),
-            plural(files.len(), "file", "files"),
+            plural(result.occurrence_count(), "occurrence", "occurrences"),
+            plural(distinct, "distinct secret", "distinct secrets"),
+            plural(result.file_count(), "file", "files"),
         )?;
     }
     let mut not_reported = Vec::new();
@@ -148,7 +128,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "Not reported: {}.", not_reported.join(", "))?;
     }
 
-    if !occurrences.is_empty() {
+    if !result.findings.is_empty() {
         write_table(ctx, out)?;
         write_rules(ctx, out)?;
         write_advice(out)?;
@@ -178,8 +158,10 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let occurrences = &ctx.result.occurrences;
-    let history = occurrences.iter().any(|o| o.location.commit.is_some());
+    let occurrences = ctx.result.occurrences();
+    let history = occurrences
+        .iter()
+        .any(|o| o.location.provenance.commit().is_some());
     writeln!(out, "\n### Findings\n")?;
     if history {
         writeln!(
@@ -192,20 +174,20 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "| --- | ---: | --- | --- | --- |")?;
     }
     for o in occurrences.iter().take(MAX_ROWS) {
-        let l = &o.location;
-        let fingerprint: String = o.fingerprint.chars().take(8).collect();
+        let (f, l) = (o.finding, o.location);
+        let fingerprint: String = f.fingerprint.chars().take(8).collect();
         let mut row = format!(
             "| {} | {}:{} | {} ({}) | {} | {} |",
-            code_cell(&l.path),
+            code_cell(&path_label(&l.provenance)),
             l.line,
             l.column,
-            text(&o.rule_name),
-            code_cell(&o.rule_id),
-            code_cell(&o.secret.display(ctx.redact)),
+            text(&f.rule.name),
+            code_cell(&f.rule.id),
+            code_cell(&f.secret.display(ctx.redact)),
             code_cell(&fingerprint),
         );
         if history {
-            let commit = l.commit.as_ref().map_or(String::new(), |c| {
+            let commit = l.provenance.commit().map_or(String::new(), |c| {
                 let short: String = c.id.chars().take(8).collect();
                 format!("{} {}", code_cell(&short), text(&c.summary))
             });
@@ -229,7 +211,7 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn write_rules(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let counts = per_rule(&ctx.result.occurrences);
+    let counts = per_rule(&ctx.result.findings);
     writeln!(out, "\n### Per rule\n")?;
     writeln!(
         out,
@@ -237,15 +219,17 @@ fn write_rules(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     )?;
     writeln!(out, "| --- | --- | ---: | ---: | --- |")?;
     for (id, c) in &counts {
+        let rule = c.rule;
         let mut fix = format!(
             "Revoke it at {} and load it from the environment",
-            text(c.provider)
+            text(&rule.provider)
         );
-        if let Some(uri) = first_reference(ctx.rules, id) {
+        // A `)` would end the link early: such a page is left out.
+        if let Some(uri) = first_web_reference(rule).filter(|u| !u.contains(')')) {
             fix.push_str(&format!(" ([docs]({uri}))"));
         }
         fix.push('.');
-        if let Some(till) = c.till_provider {
+        if let Some(till) = &rule.till_provider {
             fix.push_str(&format!(
                 " Rotatable to Till ({}): `till-scan rotate`.",
                 text(till)
@@ -254,11 +238,11 @@ fn write_rules(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| {} ({}) | {} | {} | {} | {fix} |",
-            text(c.name),
+            text(&rule.name),
             code_cell(id),
-            text(c.provider),
+            text(&rule.provider),
             c.occurrences,
-            c.secrets.len(),
+            c.secrets,
         )?;
     }
     Ok(())
@@ -304,7 +288,7 @@ mod tests {
             md.contains("Not reported: 1 allowed inline, 2 allowed by config, 3 in the baseline.")
         );
         assert!(md.contains("| File | Line | Rule | Secret | Fingerprint | Commit |"));
-        let fp: String = sample::result().occurrences[0]
+        let fp: String = sample::result().findings[0]
             .fingerprint
             .chars()
             .take(8)
@@ -342,7 +326,7 @@ mod tests {
         let md = render(true);
         assert!(md.contains(&format!("| `{ODD_PATH}` | 1:9 |")));
         let mut result = sample::result();
-        result.occurrences[0].location.path = "a|b`c\n<img src=x>.env".into();
+        sample::set_first_path(&mut result, "a|b`c\n<img src=x>.env");
         let md = sample::render(write, &result, true, false);
         let row = md
             .lines()
@@ -371,12 +355,13 @@ mod tests {
     #[test]
     fn long_tables_are_cut_short() {
         let mut result = sample::result();
-        let first = result.occurrences[0].clone();
-        result.occurrences = (0..MAX_ROWS + 5)
+        let first = result.findings[0].locations[0].clone();
+        result.findings.truncate(1);
+        result.findings[0].locations = (0..MAX_ROWS + 5)
             .map(|i| {
-                let mut o = first.clone();
-                o.location.line = i + 1;
-                o
+                let mut l = first.clone();
+                l.line = i + 1;
+                l
             })
             .collect();
         let md = sample::render(write, &result, true, false);

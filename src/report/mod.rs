@@ -1,8 +1,11 @@
-//! Reports: each format is a function from a finished [`ScanResult`] to a
-//! writer. Scanning code never knows the output format.
+//! Reports: each format is a function from a finished [`ScanResult`] (its
+//! findings) to a writer. Scanning code never knows the output format; the
+//! text that names a place ([`path_label`]) is built here, once.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
+use crate::finding::Provenance;
 use crate::rules::Rule;
 use crate::scan::ScanResult;
 
@@ -31,8 +34,6 @@ pub enum Format {
 /// Everything a report needs besides the writer.
 pub struct ReportContext<'a> {
     pub result: &'a ScanResult,
-    /// The rules in force (SARIF lists them; reports look up help text).
-    pub rules: &'a [Rule],
     /// Redact secrets (the default; `--no-redact` turns it off).
     pub redact: bool,
     /// Use ANSI colour (human format only).
@@ -48,4 +49,44 @@ pub fn write(format: Format, ctx: &ReportContext<'_>, out: &mut dyn Write) -> io
         Format::Github => github::write(ctx, out),
         Format::Markdown => markdown::write(ctx, out),
     }
+}
+
+/// The path reports give a secret found in a commit's own text (author,
+/// committer, message): its lines are those of `git cat-file commit <sha>`.
+pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
+
+/// How every format names a place in its path field: the file's path; for
+/// history, the path in the commit's tree (the commit has fields of its
+/// own); `(commit message)`; `REF (tag message)`; `REF` or `REF:PATH` for
+/// what a ref points at directly.
+pub fn path_label(provenance: &Provenance) -> Cow<'_, str> {
+    match provenance {
+        Provenance::File { path }
+        | Provenance::Staged { path }
+        | Provenance::Commit { path, .. } => Cow::Borrowed(path),
+        Provenance::Stream { name } => Cow::Borrowed(name),
+        Provenance::CommitMessage { .. } => Cow::Borrowed(COMMIT_MESSAGE_PATH),
+        Provenance::TagMessage { reference } => Cow::Owned(format!("{reference} (tag message)")),
+        Provenance::RefTarget {
+            reference,
+            path: None,
+        } => Cow::Borrowed(reference),
+        Provenance::RefTarget {
+            reference,
+            path: Some(path),
+        } => Cow::Owned(format!("{reference}:{path}")),
+    }
+}
+
+/// "1 file", "2 files".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The first `http(s)://` reference of a rule (trimmed, without spaces):
+/// the vendor page every format links to.
+pub fn first_web_reference(rule: &Rule) -> Option<&str> {
+    rule.references.iter().map(|r| r.trim()).find(|r| {
+        (r.starts_with("https://") || r.starts_with("http://")) && !r.contains(char::is_whitespace)
+    })
 }

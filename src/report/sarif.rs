@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::ReportContext;
+use super::{first_web_reference, path_label, ReportContext};
 use crate::finding::Occurrence;
 use crate::rules::Rule;
 
@@ -68,28 +68,16 @@ pub fn path_to_uri(path: &str) -> String {
     out
 }
 
-fn first_http_reference(rule: &Rule) -> Option<&str> {
-    rule.references.iter().map(|r| r.trim()).find(|r| {
-        (r.starts_with("https://") || r.starts_with("http://")) && !r.contains(char::is_whitespace)
-    })
-}
-
-fn rule_descriptor(id: &str, rule: Option<&Rule>, first: &Occurrence) -> Value {
-    let name = rule.map_or(first.rule_name.as_str(), |r| r.name.as_str());
-    let provider = rule.map_or(first.provider.as_str(), |r| r.provider.as_str());
-    let till_provider = rule.map_or(first.till_provider.as_deref(), |r| {
-        r.till_provider.as_deref()
-    });
+fn rule_descriptor(rule: &Rule) -> Value {
+    let (id, name, provider) = (&rule.id, &rule.name, &rule.provider);
+    let till_provider = rule.till_provider.as_deref();
 
     let mut markdown = format!(
         "A hardcoded {provider} credential ({name}) was found in the source.\n\n**How to fix:** {HOW_TO_FIX}\n"
     );
-    let references: Vec<&String> = rule
-        .map(|r| r.references.iter().collect())
-        .unwrap_or_default();
-    if !references.is_empty() {
+    if !rule.references.is_empty() {
         markdown.push_str("\n**References:**\n\n");
-        for r in &references {
+        for r in &rule.references {
             markdown.push_str(&format!("- <{r}>\n"));
         }
     }
@@ -102,7 +90,7 @@ fn rule_descriptor(id: &str, rule: Option<&Rule>, first: &Occurrence) -> Value {
         "fullDescription".into(),
         json!({ "text": format!("Detects a hardcoded {provider} credential ({name}), rule {id}.") }),
     );
-    if let Some(uri) = rule.and_then(first_http_reference) {
+    if let Some(uri) = first_web_reference(rule) {
         d.insert("helpUri".into(), json!(uri));
     }
     d.insert(
@@ -120,16 +108,16 @@ fn rule_descriptor(id: &str, rule: Option<&Rule>, first: &Occurrence) -> Value {
     Value::Object(d)
 }
 
-fn result_object(o: &Occurrence, rule_index: usize, redact: bool) -> Value {
-    let l = &o.location;
+fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
+    let (f, l) = (o.finding, o.location);
     let mut r = json!({
-        "ruleId": o.rule_id,
+        "ruleId": f.rule.id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": { "text": format!("{} found ({})", o.rule_name, o.secret.display(redact)) },
+        "message": { "text": format!("{} found ({})", f.rule.name, f.secret.display(redact)) },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": path_to_uri(&l.path) },
+                "artifactLocation": { "uri": path_to_uri(&path_label(&l.provenance)) },
                 "region": {
                     "startLine": l.line.max(1),
                     "startColumn": l.column.max(1),
@@ -138,9 +126,9 @@ fn result_object(o: &Occurrence, rule_index: usize, redact: bool) -> Value {
                 },
             },
         }],
-        "partialFingerprints": { FINGERPRINT_KEY: o.fingerprint },
+        "partialFingerprints": { FINGERPRINT_KEY: f.fingerprint },
     });
-    if let Some(c) = &l.commit {
+    if let Some(c) = l.provenance.commit() {
         r["properties"] = json!({
             "commit": c.id,
             "authorName": c.author_name,
@@ -154,22 +142,22 @@ fn result_object(o: &Occurrence, rule_index: usize, redact: bool) -> Value {
 
 /// The SARIF log as a JSON value.
 pub fn to_value(ctx: &ReportContext<'_>) -> Value {
-    let occurrences = &ctx.result.occurrences;
+    let occurrences = ctx.result.occurrences();
 
     // Rules with findings, in order of first appearance.
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut rules = Vec::new();
-    for o in occurrences {
-        if !index.contains_key(o.rule_id.as_str()) {
-            index.insert(&o.rule_id, rules.len());
-            let rule = ctx.rules.iter().find(|r| r.id == o.rule_id);
-            rules.push(rule_descriptor(&o.rule_id, rule, o));
+    for o in &occurrences {
+        let rule = &o.finding.rule;
+        if !index.contains_key(rule.id.as_str()) {
+            index.insert(&rule.id, rules.len());
+            rules.push(rule_descriptor(rule));
         }
     }
 
     let results: Vec<Value> = occurrences
         .iter()
-        .map(|o| result_object(o, index[o.rule_id.as_str()], ctx.redact))
+        .map(|o| result_object(o, index[o.finding.rule.id.as_str()], ctx.redact))
         .collect();
 
     let notifications: Vec<Value> = ctx

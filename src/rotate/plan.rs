@@ -1,13 +1,13 @@
-//! Findings -> a rotation plan: one rotation per distinct secret of a rule
+//! Findings -> a rotation plan: one rotation per finding (distinct secret) of a rule
 //! Till can proxy, found in a tracked file; every other finding is listed for
 //! manual rotation and never sent anywhere.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::finding::{Occurrence, Secret};
+use crate::finding::{Finding, Secret};
 
 /// Where a secret occurs, relative to the repository's work tree.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -52,82 +52,72 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Groups occurrences by fingerprint. `path_of` maps a report path to the
-    /// path relative to the work tree and whether git tracks that file (an
-    /// untracked file is listed, not rotated: a commit cannot fix it).
+    /// One entry per finding, in order. `path_of` maps a file's path as
+    /// the scan reached it to the path relative to the work tree and whether
+    /// git tracks that file (an untracked file is listed, not rotated: a
+    /// commit cannot fix it); places that are not files are left out.
     /// `supported` says whether Till proxies a provider id.
     pub fn build(
-        occurrences: &[Occurrence],
+        findings: &[Finding],
         path_of: impl Fn(&str) -> (String, bool),
         supported: impl Fn(&str) -> bool,
     ) -> Plan {
-        struct Group<'a> {
-            first: &'a Occurrence,
-            tracked: BTreeSet<Spot>,
-            untracked: BTreeSet<Spot>,
-        }
-        let mut groups: BTreeMap<&str, Group<'_>> = BTreeMap::new();
-        let mut order: Vec<&str> = Vec::new();
-        for o in occurrences {
-            let group = groups.entry(&o.fingerprint).or_insert_with(|| {
-                order.push(&o.fingerprint);
-                Group {
-                    first: o,
-                    tracked: BTreeSet::new(),
-                    untracked: BTreeSet::new(),
-                }
-            });
-            let (path, tracked) = path_of(&o.location.path);
-            let spot = Spot {
-                path,
-                line: o.location.line,
-                column: o.location.column,
-            };
-            if tracked {
-                group.tracked.insert(spot);
-            } else {
-                group.untracked.insert(spot);
-            }
-        }
         let mut plan = Plan::default();
-        for fp in order {
-            let g = &groups[fp];
-            let o = g.first;
+        for f in findings {
+            let mut tracked: BTreeSet<Spot> = BTreeSet::new();
+            let mut untracked: BTreeSet<Spot> = BTreeSet::new();
+            for l in &f.locations {
+                let Some(shown) = l.provenance.path() else {
+                    continue;
+                };
+                let (path, is_tracked) = path_of(shown);
+                let spot = Spot {
+                    path,
+                    line: l.line,
+                    column: l.column,
+                };
+                if is_tracked {
+                    tracked.insert(spot);
+                } else {
+                    untracked.insert(spot);
+                }
+            }
+            let rule = &f.rule;
             let manual = |reason: String, spots: &BTreeSet<Spot>| Manual {
-                fingerprint: o.fingerprint.clone(),
-                rule_id: o.rule_id.clone(),
-                provider: o.provider.clone(),
+                fingerprint: f.fingerprint.clone(),
+                rule_id: rule.id.clone(),
+                provider: rule.provider.clone(),
                 reason,
                 locations: spots.iter().cloned().collect(),
             };
-            match o.till_provider.as_deref() {
-                Some(tp) if supported(tp) && !g.tracked.is_empty() => {
+            match rule.till_provider.as_deref() {
+                Some(tp) if supported(tp) && !tracked.is_empty() => {
                     plan.rotations.push(Rotation {
-                        fingerprint: o.fingerprint.clone(),
-                        rule_id: o.rule_id.clone(),
-                        provider: o.provider.clone(),
+                        fingerprint: f.fingerprint.clone(),
+                        rule_id: rule.id.clone(),
+                        provider: rule.provider.clone(),
                         till_provider: tp.to_string(),
-                        secret: o.secret.clone(),
-                        spots: g.tracked.iter().cloned().collect(),
+                        secret: f.secret.clone(),
+                        spots: tracked.iter().cloned().collect(),
                     });
-                    if !g.untracked.is_empty() {
+                    if !untracked.is_empty() {
                         plan.manual.push(manual(
                             "also in files git does not track: replace it there yourself".into(),
-                            &g.untracked,
+                            &untracked,
                         ));
                     }
                 }
                 Some(tp) if supported(tp) => plan.manual.push(manual(
                     "only in files git does not track: a commit cannot fix it".into(),
-                    &g.untracked,
+                    &untracked,
                 )),
                 Some(tp) => plan.manual.push(manual(
                     format!("Till does not proxy provider `{tp}`"),
-                    &g.tracked.union(&g.untracked).cloned().collect(),
+                    &tracked.union(&untracked).cloned().collect(),
                 )),
                 None => plan.manual.push(manual(
-                    format!("Till does not proxy {}", o.provider),
-                    &g.tracked.union(&g.untracked).cloned().collect(),
+                    format!("Till does not proxy {}", rule.provider),
+                    &tracked.union(&untracked).cloned().collect(),
                 )),
             }
         }
@@ -161,25 +151,39 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{fingerprint, Location};
+    use crate::report::json::sample;
 
-    fn occ(rule: &str, till: Option<&str>, secret: &str, path: &str, line: usize) -> Occurrence {
-        Occurrence {
-            rule_id: rule.into(),
-            rule_name: rule.into(),
-            provider: rule.split('.').next().unwrap().into(),
-            till_provider: till.map(str::to_string),
-            fingerprint: fingerprint(rule, secret),
-            secret: Secret::new(secret.as_bytes()),
-            location: Location {
-                path: path.into(),
-                line,
-                column: 1,
-                end_line: line,
-                end_column: 10,
-                commit: None,
-            },
+    type Occ<'a> = (&'a str, Option<&'a str>, &'a str, &'a str, usize);
+
+    /// `(rule id, till provider, secret, path, line)` occurrences, as
+    /// findings: one per rule and secret, in order of first appearance.
+    fn findings(occs: &[Occ<'_>]) -> Vec<Finding> {
+        let mut out: Vec<Finding> = Vec::new();
+        for &(rule, till, secret, path, line) in occs {
+            let provider = rule.split('.').next().unwrap();
+            let location = sample::location(path, line, 1, secret, None);
+            match out
+                .iter_mut()
+                .find(|f| f.rule.id == rule && f.secret.expose() == secret)
+            {
+                Some(f) => f.locations.push(location),
+                None => {
+                    let rule = sample::rule(rule, rule, provider, till, &[]);
+                    out.push(sample::finding(&rule, secret, vec![location]));
+                }
+            }
         }
+        out
+    }
+
+    fn occ<'a>(
+        rule: &'a str,
+        till: Option<&'a str>,
+        secret: &'a str,
+        path: &'a str,
+        line: usize,
+    ) -> Occ<'a> {
+        (rule, till, secret, path, line)
     }
 
     #[test]
@@ -199,7 +203,7 @@ mod tests {
             occ("groq.key", Some("groq"), "gsk_1", "untracked.env", 2),
         ];
         let plan = Plan::build(
-            &occs,
+            &findings(&occs),
             |p| (p.to_string(), !p.ends_with(".env")),
             |t| t != "acme",
         );
@@ -226,9 +230,9 @@ mod tests {
         let a = occ("x.k", Some("openai"), "s1", "a", 1);
         let b = occ("x.k", Some("openai"), "s2", "b", 1);
         let keep = |p: &str| (p.to_string(), true);
-        let p1 = Plan::build(&[a.clone(), b.clone()], keep, |_| true);
-        let p2 = Plan::build(&[b, a.clone()], keep, |_| true);
-        let p3 = Plan::build(&[a], keep, |_| true);
+        let p1 = Plan::build(&findings(&[a, b]), keep, |_| true);
+        let p2 = Plan::build(&findings(&[b, a]), keep, |_| true);
+        let p3 = Plan::build(&findings(&[a]), keep, |_| true);
         assert_eq!(p1.branch(), p2.branch());
         assert_ne!(p1.branch(), p3.branch());
         assert!(p1.branch().starts_with("till-scan/rotate-"));

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
 
+use crate::finding::Provenance;
 use crate::scan::SkipReason;
 use crate::scanner::{decode_as, Scanner, Text, Worker};
 use crate::sources::stdin;
@@ -219,7 +220,10 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
 fn scan_stream(scanner: &Scanner, path: &Path, max: u64) -> Result<(), String> {
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let mut worker = Worker::default();
-    stdin::scan_stream(scanner, &mut worker, &mut file, &display_path(path), max)
+    let provenance = Provenance::File {
+        path: display_path(path),
+    };
+    stdin::scan_stream(scanner, &mut worker, &mut file, &provenance, max)
 }
 
 /// Files up to this size are read without asking for their size first: most
@@ -418,7 +422,7 @@ fn scan_entry(
     };
     let data = std::mem::take(&mut worker.buffer);
     if let Some(text) = decode_as(text, &data) {
-        scanner.scan_blob(worker, &text, &path, None);
+        scanner.scan_blob(worker, &text, &Provenance::File { path });
     }
     worker.buffer = data;
     Ok(())

@@ -6,6 +6,7 @@
 
 use std::io::Read;
 
+use crate::finding::Provenance;
 use crate::scan::SkipReason;
 use crate::scanner::{decode_text, Scanner, Worker};
 
@@ -25,17 +26,19 @@ pub fn scan(
                 .into(),
         );
     }
-    let name = path_hint.unwrap_or(DEFAULT_NAME);
-    scan_stream(scanner, &mut Worker::default(), input, name, max)
+    let provenance = Provenance::Stream {
+        name: path_hint.unwrap_or(DEFAULT_NAME).to_string(),
+    };
+    scan_stream(scanner, &mut Worker::default(), input, &provenance, max)
 }
 
-/// Reads `input` to its end, at most `max` bytes, and scans it as `name`.
-/// `Err` says why it was not scanned.
+/// Reads `input` to its end, at most `max` bytes, and scans it as read at
+/// `provenance`. `Err` says why it was not scanned.
 pub fn scan_stream(
     scanner: &Scanner,
     worker: &mut Worker,
     input: &mut dyn Read,
-    name: &str,
+    provenance: &Provenance,
     max: u64,
 ) -> Result<(), String> {
     let mut data = Vec::new();
@@ -49,8 +52,11 @@ pub fn scan_stream(
         ));
     }
     match decode_text(&data) {
-        Some(text) => scanner.scan_blob(worker, &text, name, None),
-        None => scanner.skip(name.to_string(), SkipReason::Binary),
+        Some(text) => scanner.scan_blob(worker, &text, provenance),
+        None => scanner.skip(
+            provenance.path().unwrap_or_default().to_string(),
+            SkipReason::Binary,
+        ),
     }
     Ok(())
 }

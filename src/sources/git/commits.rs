@@ -21,7 +21,8 @@ pub(super) fn drop_excluded(
     if let Some(g) = exclude {
         let mut i = from;
         while i < changes.len() {
-            if crate::suppress::ignored(g, Path::new(&changes[i].path), false) {
+            let path = &changes[i].path;
+            if !path.is_empty() && crate::suppress::ignored(g, Path::new(path), false) {
                 changes.swap_remove(i);
             } else {
                 i += 1;
@@ -33,10 +34,33 @@ pub(super) fn drop_excluded(
 /// replaced (one per parent; for an added path, the blobs deleted in the same
 /// change, so a rename does not re-report the secrets it carried).
 pub(super) struct Change {
-    pub(super) commit: Option<u32>,
+    pub(super) origin: Origin,
+    /// The path in the commit's (or ref's) tree; empty for a blob a ref
+    /// names directly.
     pub(super) path: String,
     pub(super) new: Oid,
     pub(super) old: Vec<Oid>,
+}
+/// What a change belongs to.
+#[derive(Clone)]
+pub(super) enum Origin {
+    /// The commit of this index in the scan's list of commits.
+    Commit(u32),
+    /// A ref that points at a blob or a tree, by name.
+    Ref(String),
+    /// Git's index: staged for the next commit.
+    Staged,
+}
+impl Change {
+    /// How notes about the blob name it: the path, or `ref:path` for an
+    /// object a ref points at.
+    pub(super) fn label(&self) -> String {
+        match &self.origin {
+            Origin::Ref(name) if self.path.is_empty() => name.clone(),
+            Origin::Ref(name) => format!("{name}:{}", self.path),
+            Origin::Commit(_) | Origin::Staged => self.path.clone(),
+        }
+    }
 }
 pub(super) fn is_blob(mode: FileMode) -> bool {
     crate::sources::is_blob_mode(u32::from(mode))
@@ -142,7 +166,7 @@ pub(super) fn commit_changes(
     for (path, (new, old, seen)) in per_path {
         if seen == compared {
             out.push(Change {
-                commit: Some(index),
+                origin: Origin::Commit(index),
                 path,
                 new,
                 old,
@@ -169,7 +193,7 @@ fn push_changes(
             None => deleted.clone(),
         };
         out.push(Change {
-            commit: Some(index),
+            origin: Origin::Commit(index),
             path,
             new,
             old,
@@ -228,8 +252,8 @@ pub(super) fn tagged_tree_changes(
         {
             let file = String::from_utf8_lossy(entry.name_bytes());
             out.push(Change {
-                commit: None,
-                path: format!("{name}:{dir}{file}"),
+                origin: Origin::Ref(name.to_string()),
+                path: format!("{dir}{file}"),
                 new: entry.id(),
                 old: Vec::new(),
             });

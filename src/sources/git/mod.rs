@@ -13,13 +13,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags, Sort};
 
-use crate::finding::CommitInfo;
+use crate::finding::{CommitInfo, Provenance};
 use crate::scan::SkipReason;
 use crate::scanner::{decode_text, BlobHit, Scanner, Worker};
 
@@ -30,6 +30,7 @@ mod staged;
 
 use commits::{
     commit_changes, commit_info, commit_text, drop_excluded, tagged_tree_changes, Change,
+    Origin,
 };
 use progress::Progress;
 pub use refs::parse_push_updates;
@@ -76,9 +77,6 @@ pub struct HistoryStats {
     /// Wall time of the walk, the diffs and the blob scans (they overlap).
     pub elapsed: Duration,
 }
-/// The path reports give a secret found in a commit's own text (author,
-/// committer, message): its lines are those of `git cat-file commit <sha>`.
-pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
 /// Opens the repository containing `path` (it may be a subdirectory).
 pub fn open(path: &Path) -> Result<Repository> {
     // Objects come from git's own store and are addressed by their hash;
@@ -160,7 +158,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
     let progress = Progress::start(opts.progress, None);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Oid, String)>>(256);
     let rx = Mutex::new(rx);
-    let mut commits: Vec<CommitInfo> = Vec::new();
+    let mut commits: Vec<Arc<CommitInfo>> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
     let mut seen: HashSet<Oid> = HashSet::new();
     // Secrets in commit objects' own text (author, message), by commit index.
@@ -205,7 +203,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
             for blob in std::iter::once(&change.new).chain(&change.old) {
                 if seen.insert(*blob) {
                     let label = if short.is_empty() {
-                        change.path.clone()
+                        change.label()
                     } else {
                         format!("{} (blob {blob} in commit {short})", change.path)
                     };
@@ -220,8 +218,8 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                 tagged_tree_changes(&repo, &tagged.name, tagged.id, &damage, &mut changes);
             } else {
                 changes.push(Change {
-                    commit: None,
-                    path: tagged.name.clone(),
+                    origin: Origin::Ref(tagged.name.clone()),
+                    path: String::new(),
                     new: tagged.id,
                     old: Vec::new(),
                 });
@@ -239,7 +237,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
                 Ok(tag) => {
                     let hits = scanner.find_metadata(&mut meta_worker, tag.data());
                     if !hits.is_empty() {
-                        tag_hits.push((format!("{name} (tag message)"), hits));
+                        tag_hits.push((name.clone(), hits));
                     }
                 }
                 Err(e) => damage.report(
@@ -286,7 +284,7 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
             if !hits.is_empty() {
                 message_hits.push((index, hits));
             }
-            commits.push(commit_info(&commit));
+            commits.push(Arc::new(commit_info(&commit)));
         }
         let _ = tx.send(batch);
         drop(tx);
@@ -301,10 +299,11 @@ pub fn scan_history(scanner: &Scanner, path: &Path, opts: &HistoryOptions) -> Re
         &results.into_inner().unwrap_or_else(|e| e.into_inner()),
     );
     for (index, hits) in &message_hits {
-        scanner.record(hits, COMMIT_MESSAGE_PATH, Some(&commits[*index as usize]));
+        let commit = commits[*index as usize].clone();
+        scanner.record(hits, &Provenance::CommitMessage { commit });
     }
-    for (label, hits) in &tag_hits {
-        scanner.record(hits, label, None);
+    for (reference, hits) in tag_hits {
+        scanner.record(&hits, &Provenance::TagMessage { reference });
     }
     stats.unreadable = damage.count();
     stats.elapsed = started.elapsed();
@@ -371,7 +370,7 @@ fn scan_blob(
 fn attribute(
     scanner: &Scanner,
     changes: &[Change],
-    commits: &[CommitInfo],
+    commits: &[Arc<CommitInfo>],
     results: &HashMap<Oid, Vec<BlobHit>>,
 ) {
     for change in changes {
@@ -390,7 +389,18 @@ fn attribute(
             .filter(|h| !before.contains(h.fingerprint.as_str()))
             .cloned()
             .collect();
-        let commit = change.commit.map(|c| &commits[c as usize]);
-        scanner.record(&introduced, &change.path, commit);
+        let path = change.path.clone();
+        let provenance = match &change.origin {
+            Origin::Commit(c) => Provenance::Commit {
+                commit: commits[*c as usize].clone(),
+                path,
+            },
+            Origin::Ref(reference) => Provenance::RefTarget {
+                reference: reference.clone(),
+                path: (!path.is_empty()).then_some(path),
+            },
+            Origin::Staged => Provenance::Staged { path },
+        };
+        scanner.record(&introduced, &provenance);
     }
 }

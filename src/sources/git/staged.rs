@@ -10,6 +10,7 @@ use git2::{Oid, Repository};
 use super::commits::{diff_changes, diff_options, drop_excluded, Change};
 use super::progress::Progress;
 use super::{attribute, open, scan_blob, Damage};
+use super::commits::Origin;
 use crate::scanner::{BlobHit, Scanner, Worker};
 use crate::sources::index::{self, Declined};
 use crate::sources::tree::ChangedPath;
@@ -67,7 +68,7 @@ pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
     let changes: Vec<Change> = changed
         .into_iter()
         .map(|(path, new, old)| Change {
-            commit: None,
+            origin: Origin::Staged,
             path,
             new,
             old: old.map(|o| vec![o]).unwrap_or_else(|| deleted.clone()),
