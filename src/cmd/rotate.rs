@@ -84,58 +84,7 @@ pub fn rotate(common: &Args, args: RotateArgs) -> Result<Outcome> {
         rotate::providers::get(tp).is_some()
     });
 
-    let rc = &setup.config.file.rotate;
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    // The host alone: no user info, port or path (remote URLs are matched
-    // by host, and the GitHub token goes only to this host and the API's).
-    let github_host = env("GITHUB_SERVER_URL")
-        .and_then(|u| rotate::endpoint::host_of(&u))
-        .unwrap_or_else(|| "github.com".to_string());
-    let seconds = |name: &str, default: f64| {
-        env(name)
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| *s > 0.0)
-            .unwrap_or(default)
-    };
-    let opts = rotate::RotateOptions {
-        till_url: args
-            .till_url
-            .clone()
-            .or_else(|| env("TILL_API_URL"))
-            .or_else(|| rc.till_url.clone())
-            .unwrap_or_else(|| rotate::till::DEFAULT_TILL_URL.to_string()),
-        admin_key: env("TILL_ADMIN_KEY").map(|k| crate::finding::Secret::new(k.as_bytes())),
-        limits: rotate::Limits {
-            max_activations: args.max_activations.or(rc.max_activations).unwrap_or(1000),
-            max_tokens: args.max_tokens.or(rc.max_tokens),
-            max_spend_cents: args.max_spend_cents.or(rc.max_spend_cents),
-            ip_whitelist: if args.ip_whitelist.is_empty() {
-                rc.ip_whitelist.clone()
-            } else {
-                args.ip_whitelist.clone()
-            },
-        },
-        remote: args
-            .remote
-            .clone()
-            .or_else(|| rc.remote.clone())
-            .unwrap_or_else(|| "origin".to_string()),
-        github_repo: args
-            .github_repo
-            .clone()
-            .or_else(|| env("GITHUB_REPOSITORY")),
-        github_api: env("GITHUB_API_URL")
-            .unwrap_or_else(|| rotate::github::DEFAULT_API_URL.to_string()),
-        github_host,
-        github_token: env("GITHUB_TOKEN").map(|t| crate::finding::Secret::new(t.as_bytes())),
-        no_pr: args.no_pr,
-        dry_run: args.dry_run,
-        allow_dirty: args.allow_dirty,
-        timeout: std::time::Duration::from_secs_f64(seconds("TILL_SCAN_HTTP_TIMEOUT", 30.0)),
-        retry_backoff: std::time::Duration::from_secs_f64(
-            seconds("TILL_SCAN_RETRY_BACKOFF_MS", 500.0) / 1000.0,
-        ),
-    };
+    let opts = setup.rotate_options(&args);
     let quiet = common.quiet;
     let mut log = |line: &str| {
         if !quiet {
@@ -143,7 +92,7 @@ pub fn rotate(common: &Args, args: RotateArgs) -> Result<Outcome> {
         }
     };
     let report = rotate::run(&ws, &plan, &opts, &mut log)?;
-    let json = common.format.or(setup.config.file.format) == Some(Format::Json);
+    let json = setup.format == Format::Json;
     let text = if json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else {
@@ -167,12 +116,7 @@ pub fn scan_for_rotation(
     if paths.is_empty() {
         return Ok(Vec::new());
     }
-    let opts = sources::fs::FsOptions {
-        threads: setup.threads,
-        max_file_size: setup.max_file_size,
-        honour_ignore_files: !common.no_ignore,
-        excludes: setup.config.excludes(root)?,
-    };
+    let opts = setup.fs_options(root)?;
     sources::fs::scan(&setup.scanner, paths, &opts);
     let result = setup.scanner.finish(std::time::Duration::ZERO);
     print_diagnostics(common, &result);
