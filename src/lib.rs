@@ -2,11 +2,13 @@
 //! rotate them to Till scoped keys.
 //!
 //! Data flows rules -> matcher -> sources -> scanner -> findings -> reports;
-//! `app` resolves the command line and config and wires the parts together.
+//! `settings` resolves the command line, environment and config and builds
+//! the parts; `cmd` holds one module per command; `app` dispatches.
 
 pub mod app;
 pub mod baseline;
 pub mod cli;
+mod cmd;
 pub mod config;
 pub mod filter;
 pub mod finding;
@@ -20,6 +22,7 @@ pub mod rotate;
 pub mod rules;
 pub mod scan;
 pub mod scanner;
+pub mod settings;
 pub mod sources;
 pub mod suppress;
 pub mod time;

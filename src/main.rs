@@ -7,7 +7,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = till_scan::cli::Cli::parse();
-    match till_scan::app::run(cli) {
+    let env = till_scan::settings::Env::capture();
+    match till_scan::app::run(cli, env) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(error) => {
             eprintln!("till-scan: error: {error:#}");

@@ -112,9 +112,7 @@ impl Provenance {
             Provenance::Stream { name } => (name, ""),
             Provenance::CommitMessage { commit } => ("", &commit.id),
             Provenance::TagMessage { reference } => (reference, ""),
-            Provenance::RefTarget { reference, path } => {
-                (reference, path.as_deref().unwrap_or(""))
-            }
+            Provenance::RefTarget { reference, path } => (reference, path.as_deref().unwrap_or("")),
         }
     }
 
@@ -163,7 +161,9 @@ mod tests {
 
     #[test]
     fn only_files_have_paths() {
-        let message = Provenance::CommitMessage { commit: commit("1") };
+        let message = Provenance::CommitMessage {
+            commit: commit("1"),
+        };
         assert_eq!(message.path(), None);
         let tagged = Provenance::RefTarget {
             reference: "refs/tags/v1".into(),

@@ -126,7 +126,12 @@ impl ScanResult {
         let mut files: Vec<Vec<Occurrence<'_>>> = Vec::new();
         for o in self.occurrences() {
             match files.last_mut() {
-                Some(file) if file[0].location.provenance.same_file(&o.location.provenance) => {
+                Some(file)
+                    if file[0]
+                        .location
+                        .provenance
+                        .same_file(&o.location.provenance) =>
+                {
                     file.push(o)
                 }
                 _ => files.push(vec![o]),

@@ -344,7 +344,10 @@ mod tests {
             .collect();
         assert_eq!(paths, ["a.py", "b.py"]);
         assert_eq!(first.secret.expose(), "Hq7Rm2Vx9Kp4Zt8Lw3Nc");
-        assert_eq!(first.fingerprint, fingerprint(&first.rule.id, first.secret.expose()));
+        assert_eq!(
+            first.fingerprint,
+            fingerprint(&first.rule.id, first.secret.expose())
+        );
         assert_eq!(result.occurrence_count(), 3);
         assert_eq!(result.file_count(), 3);
     }

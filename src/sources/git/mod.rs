@@ -29,13 +29,12 @@ mod refs;
 mod staged;
 
 use commits::{
-    commit_changes, commit_info, commit_text, drop_excluded, tagged_tree_changes, Change,
-    Origin,
+    commit_changes, commit_info, commit_text, drop_excluded, tagged_tree_changes, Change, Origin,
 };
 use progress::Progress;
 pub use refs::parse_push_updates;
 use refs::{promisor_remote, push_revisions, walk_around_damage};
-pub use staged::{scan_staged_changes, staged_changes, StagedChanges};
+pub use staged::{scan_staged_changes, staged_changes, staged_changes_in, StagedChanges};
 
 /// Which commits a history scan covers.
 #[derive(Debug, Clone)]

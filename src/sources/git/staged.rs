@@ -7,10 +7,10 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository};
 
+use super::commits::Origin;
 use super::commits::{diff_changes, diff_options, drop_excluded, Change};
 use super::progress::Progress;
 use super::{attribute, open, scan_blob, Damage};
-use super::commits::Origin;
 use crate::scanner::{BlobHit, Scanner, Worker};
 use crate::sources::index::{self, Declined};
 use crate::sources::tree::ChangedPath;
@@ -30,8 +30,15 @@ impl StagedChanges {
         drop_excluded(&mut self.changes, 0, exclude);
     }
 }
-/// Finds what the index stages (reads no blob).
+/// Finds what the repository's own index stages (reads no blob).
 pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
+    staged_changes_in(path, None)
+}
+
+/// Finds what `index_file` stages, or the repository's own index when
+/// `None` (reads no blob). `git commit -a` and `git commit <path>` build a
+/// temporary index and tell hooks where it is (`GIT_INDEX_FILE`).
+pub fn staged_changes_in(path: &Path, index_file: Option<&Path>) -> Result<StagedChanges> {
     let repo = open(path)?;
     if repo.is_bare() {
         bail!(
@@ -49,11 +56,10 @@ pub fn staged_changes(path: &Path) -> Result<StagedChanges> {
         }
         Err(e) => bail!("cannot read HEAD: {}", e.message()),
     };
-    // `git commit -a` and `git commit <path>` build a temporary index and
-    // tell hooks where it is; a plain commit uses the repository's own.
-    let index_file = match std::env::var_os("GIT_INDEX_FILE") {
-        Some(f) if !f.is_empty() => std::path::PathBuf::from(f),
-        _ => repo.path().join("index"),
+    // A plain commit uses the repository's own index.
+    let index_file = match index_file {
+        Some(f) => f.to_path_buf(),
+        None => repo.path().join("index"),
     };
     // The cache-tree fast path reads a handful of objects; libgit2's diff
     // compares every index entry and is the fallback for unusual indexes.

@@ -1,0 +1,119 @@
+//! What every command shares on the way out: writing the reports, the
+//! diagnostics on standard error, the outcome, and the one writer to
+//! standard output that takes a closed pipe (`| head`) as the reader's
+//! choice rather than an error.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::Outcome;
+use crate::cli::{Common, Format};
+use crate::report::{self, ReportContext};
+use crate::scan::ScanResult;
+use crate::settings::{use_color, Args, Setup};
+
+/// Writes the report and notes, and decides the outcome.
+/// `complete` is false when a path the user named could not be scanned.
+pub fn finish(
+    common: &Args,
+    setup: &Setup,
+    result: &ScanResult,
+    complete: bool,
+) -> Result<Outcome> {
+    // A secret detected anywhere is masked everywhere else the report
+    // repeats it (commit messages, author names, paths), unless asked not to.
+    let masked = if common.no_redact {
+        None
+    } else {
+        crate::redact::masked(result)
+    };
+    let result = masked.as_ref().unwrap_or(result);
+    let ctx = ReportContext {
+        result,
+        redact: !common.no_redact,
+        color: use_color(common, setup.format),
+    };
+    write_report(common.output.as_deref(), setup.format, &ctx)?;
+    // More formats from the same scan (`--also-write`), never coloured.
+    let plain = ReportContext {
+        color: false,
+        ..ctx
+    };
+    for extra in &common.also_write {
+        write_report(Some(&extra.path), extra.format, &plain)?;
+    }
+    print_diagnostics(common, result);
+    Ok(if !complete {
+        Outcome::Failed
+    } else if result.findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+fn write_report(output: Option<&Path>, format: Format, ctx: &ReportContext<'_>) -> Result<()> {
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write report to {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            report::write(format, ctx, &mut w)
+                .and_then(|_| w.flush())
+                .with_context(|| format!("cannot write report to {}", path.display()))
+        }
+        None => stdout_or("cannot write report to standard output", |out| {
+            report::write(format, ctx, out)
+        }),
+    }
+}
+
+/// Errors always; skipped files and unused baseline entries with `-v`.
+pub fn print_diagnostics(common: &Common, result: &ScanResult) {
+    let s = &result.summary;
+    for e in &s.errors {
+        eprintln!("till-scan: warning: {}: {}", e.path, e.message);
+    }
+    if common.quiet {
+        return;
+    }
+    if common.verbose > 0 {
+        for skip in &s.skipped {
+            eprintln!("till-scan: skipped {}: {}", skip.path, skip.reason);
+        }
+        for fp in &s.unused_baseline {
+            eprintln!("till-scan: baseline entry {fp} matched nothing in this scan (rotated or removed? it can be dropped)");
+        }
+    } else {
+        let large = s
+            .skipped
+            .iter()
+            .filter(|k| matches!(k.reason, crate::scan::SkipReason::TooLarge { .. }))
+            .count();
+        if large > 0 {
+            eprintln!("till-scan: note: skipped {large} file(s) over the size limit (--max-file-size); -v lists them");
+        }
+    }
+}
+
+/// Writes to standard output; a reader that closed the pipe (`| head`) is
+/// not an error.
+pub fn write_stdout(body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    stdout_or("cannot write to standard output", body)
+}
+
+/// The one buffered writer to standard output: a closed pipe ends the
+/// output quietly; any other error is `context`.
+fn stdout_or(
+    context: &'static str,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match body(&mut out).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context(context),
+    }
+}

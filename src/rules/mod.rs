@@ -1,0 +1,255 @@
+//! Rules as data: the TOML schema, the loader shared by built-in and user rules,
+//! and the checks that make a rule file trustworthy before it is compiled.
+//!
+//! Built-in rules live in `rules/*.toml`, one file per vendor, and are embedded
+//! in the binary by `build.rs`; user rules (`--rules DIR`, config `rule_dirs`)
+//! go through exactly the same parser, so a rule behaves the same wherever it
+//! comes from. Errors name the file and the line.
+//!
+//! `parse` turns rule files into [`Rule`]s; `pattern` expands templates and
+//! compiles patterns the way the matcher runs them.
+
+mod parse;
+mod pattern;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use parse::{parse_rule_file, toml_error};
+pub use pattern::{compile_pattern, compile_test, expand_templates, matches_everything, TEMPLATES};
+
+use parse::parse_rules;
+
+/// Built-in rule files, `(file name, contents)`, embedded at build time.
+pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Checks a captured secret must pass besides its pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Validator {
+    /// GitHub- and npm-style token (`ghp_…`, `npm_…`): the last 6 characters
+    /// are the base62 (0-9A-Za-z), zero-padded CRC32 of the characters between
+    /// the first `_` and the checksum.
+    Base62Crc32,
+    /// A JSON Web Token whose header and payload decode to JSON objects and
+    /// whose header names an algorithm.
+    Jwt,
+}
+
+/// One rule as written in a rule file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: Spanned<String>,
+    pub name: String,
+    pub provider: String,
+    /// The Till provider id when Till can proxy this key (rotation).
+    #[serde(default)]
+    pub till_provider: Option<String>,
+    /// Literal strings (matched ASCII-case-insensitively) that must occur in a
+    /// blob for the pattern to be tried; every match must contain one.
+    pub keywords: Vec<String>,
+    /// A regex (Rust `regex` syntax) with exactly one capture group: the secret.
+    pub pattern: Spanned<String>,
+    /// Minimum Shannon entropy, in bits per character, of the secret.
+    #[serde(default)]
+    pub min_entropy: Option<f64>,
+    #[serde(default)]
+    pub validator: Option<Validator>,
+    /// Regexes; a secret matching any of them is not reported.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// Substrings (case-insensitive); a secret containing any is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+    /// Bytes searched before and after each keyword hit; 0 = the whole blob.
+    #[serde(default)]
+    pub window: Option<usize>,
+    /// Bytes before a keyword hit where a match may start, when fewer than
+    /// `window`: for patterns that begin at (or just before) their keyword,
+    /// searching `window` bytes to its left finds nothing more.
+    #[serde(default)]
+    pub lead: Option<usize>,
+    /// A regex that must match right after a keyword hit (anchored at the
+    /// hit's end) for the hit to open a window. Every match of `pattern` must
+    /// contain a keyword occurrence followed by text this regex matches.
+    #[serde(default)]
+    pub after_keyword: Option<Spanned<String>>,
+    /// A catch-all rule (generic assignments, URLs with passwords): its match
+    /// is dropped where a specific rule matched an overlapping secret.
+    #[serde(default)]
+    pub fallback: bool,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RuleFile {
+    pub(crate) rules: Vec<RuleSpec>,
+}
+
+/// Default number of bytes searched on each side of a keyword hit.
+pub const DEFAULT_WINDOW: usize = 320;
+
+/// A rule ready for the matcher: pattern expanded, source remembered.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub till_provider: Option<String>,
+    pub keywords: Vec<String>,
+    pub pattern: String,
+    pub min_entropy: Option<f64>,
+    pub validator: Option<Validator>,
+    pub allow: Vec<String>,
+    pub stopwords: Vec<String>,
+    pub window: usize,
+    /// See [`RuleSpec::lead`]; `window` when the rule sets none.
+    pub lead: usize,
+    /// See [`RuleSpec::after_keyword`].
+    pub after_keyword: Option<String>,
+    pub fallback: bool,
+    pub references: Vec<String>,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    /// Where the rule was defined, `file:line`, for error messages.
+    pub origin: String,
+    /// Embedded in the binary (its patterns are proven by the test suite and
+    /// compile lazily); user rules are compiled when loaded.
+    pub builtin: bool,
+}
+
+/// A problem in a rule file, always naming the file and, where known, the line.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct RuleError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Every loaded rule, in load order; ids are unique.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.id, self.origin)
+    }
+}
+
+impl RuleSet {
+    /// The rules embedded in the binary.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        use rayon::prelude::*;
+        let parsed: Vec<Result<Vec<Rule>, RuleError>> = BUILTIN_RULE_FILES
+            .par_iter()
+            .map(|(name, text)| parse_rules(&format!("rules/{name}"), text, false))
+            .collect();
+        let mut set = RuleSet::default();
+        for rules in parsed {
+            set.extend(rules?)?;
+        }
+        Ok(set)
+    }
+
+    /// Loads every `*.toml` file of a directory, in name order.
+    pub fn load_dir(dir: &Path) -> Result<RuleSet, RuleError> {
+        let io_err = |e: std::io::Error| RuleError {
+            file: dir.display().to_string(),
+            line: None,
+            message: format!("cannot read rule directory: {e}"),
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(io_err)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        let mut set = RuleSet::default();
+        for path in files {
+            set.extend(Self::load_file(&path)?.rules)?;
+        }
+        Ok(set)
+    }
+
+    /// Loads one rule file from disk.
+    pub fn load_file(path: &Path) -> Result<RuleSet, RuleError> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| RuleError {
+            file: label.clone(),
+            line: None,
+            message: format!("cannot read rule file: {e}"),
+        })?;
+        let mut set = RuleSet::default();
+        set.extend(parse_rule_file(&label, &text)?)?;
+        Ok(set)
+    }
+
+    /// Adds rules, refusing an id that is already defined.
+    pub fn extend(&mut self, rules: Vec<Rule>) -> Result<(), RuleError> {
+        let mut seen: HashSet<String> = self.rules.iter().map(|r| r.id.clone()).collect();
+        for rule in rules {
+            if !seen.insert(rule.id.clone()) {
+                let first = self
+                    .rules
+                    .iter()
+                    .find(|r| r.id == rule.id)
+                    .map(|r| r.origin.clone());
+                let (file, line) = split_origin(&rule.origin);
+                return Err(RuleError {
+                    file,
+                    line,
+                    message: format!(
+                        "rule `{}` is already defined at {}",
+                        rule.id,
+                        first.unwrap_or_default()
+                    ),
+                });
+            }
+            self.rules.push(rule);
+        }
+        Ok(())
+    }
+
+    /// Keeps only the rules that `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&Rule) -> bool) {
+        self.rules.retain(keep);
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+fn split_origin(origin: &str) -> (String, Option<usize>) {
+    match origin.rsplit_once(':') {
+        Some((file, line)) => (file.to_string(), line.parse().ok()),
+        None => (origin.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+pub(crate) mod fuzz;

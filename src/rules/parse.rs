@@ -1,0 +1,213 @@
+//! Rule files to [`Rule`]s: the TOML schema checked key by key, errors
+//! that name the file, the line and the rule, and TOML errors said in the
+//! file's own terms.
+
+use super::{expand_templates, matches_everything, Rule, RuleError, RuleFile, DEFAULT_WINDOW};
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses one rule file. `file` is only used to label errors and origins.
+pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    parse_rules(file, text, true)
+}
+
+/// Parses rule files; `check_patterns` parses every regex to report syntax
+/// errors with their line. The built-in rules skip that at run time (their
+/// patterns are compiled and proven by the test suite), which keeps the
+/// startup of a commit hook in milliseconds.
+pub(super) fn parse_rules(
+    file: &str,
+    text: &str,
+    check_patterns: bool,
+) -> Result<Vec<Rule>, RuleError> {
+    let err = |line: Option<usize>, message: String| RuleError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let parsed: RuleFile = toml::from_str(text).map_err(|e| {
+        let (line, message) = toml_error(text, &e);
+        err(line, message)
+    })?;
+    let mut rules = Vec::with_capacity(parsed.rules.len());
+    for spec in parsed.rules {
+        let id_line = line_of(text, spec.id.span().start);
+        let id = spec.id.get_ref().clone();
+        let rule_err = |line: usize, what: String| err(Some(line), format!("rule `{id}`: {what}"));
+        if !is_valid_id(&id) {
+            return Err(rule_err(
+                id_line,
+                "id must look like `vendor.key-kind` (lower-case letters, digits, `-`, `_`, one or more `.`)".into(),
+            ));
+        }
+        let pattern_line = line_of(text, spec.pattern.span().start);
+        let pattern =
+            expand_templates(spec.pattern.get_ref()).map_err(|m| rule_err(pattern_line, m))?;
+        let after_line = spec
+            .after_keyword
+            .as_ref()
+            .map_or(id_line, |a| line_of(text, a.span().start));
+        let after_keyword = spec
+            .after_keyword
+            .as_ref()
+            .map(|a| expand_templates(a.get_ref()).map_err(|m| rule_err(after_line, m)))
+            .transpose()?;
+        // Parse only (cheap); the matcher compiles a rule the first time a
+        // blob contains one of its keywords, so startup stays in milliseconds.
+        if check_patterns {
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(&pattern)
+                .map_err(|e| rule_err(pattern_line, format!("invalid pattern: {e}")))?;
+            let groups = hir.properties().explicit_captures_len();
+            if groups != 1 {
+                return Err(rule_err(
+                    pattern_line,
+                    format!("pattern must have exactly one capture group (the secret), found {groups}; use (?:...) for grouping"),
+                ));
+            }
+            if let Some(after) = &after_keyword {
+                regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
+                    .build()
+                    .parse(after)
+                    .map_err(|e| {
+                        rule_err(after_line, format!("invalid after_keyword pattern: {e}"))
+                    })?;
+            }
+            for allow in &spec.allow {
+                let line = line_of(text, allow.span().start);
+                let re = regex::bytes::Regex::new(allow.get_ref())
+                    .map_err(|e| rule_err(line, format!("invalid allow pattern: {e}")))?;
+                if matches_everything(&re) {
+                    return Err(rule_err(
+                        line,
+                        format!("allow pattern `{}` matches the empty string, so it would allow every match of the rule", allow.get_ref()),
+                    ));
+                }
+            }
+        }
+        if let Some(i) = spec.stopwords.iter().position(|w| w.trim().is_empty()) {
+            return Err(rule_err(
+                id_line,
+                format!("stopwords[{i}] is blank: it would drop every match of the rule"),
+            ));
+        }
+        if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.trim().len() < 2) {
+            return Err(rule_err(
+                id_line,
+                "keywords must be a non-empty list of strings of 2+ characters".into(),
+            ));
+        }
+        if spec.examples.is_empty() {
+            return Err(rule_err(
+                id_line,
+                "at least one entry in `examples` is required".into(),
+            ));
+        }
+        if spec.negative_examples.is_empty() {
+            return Err(rule_err(
+                id_line,
+                "at least one entry in `negative_examples` is required".into(),
+            ));
+        }
+        if let Some(e) = spec.min_entropy {
+            if !(0.0..=8.0).contains(&e) {
+                return Err(rule_err(
+                    id_line,
+                    format!("min_entropy {e} is outside 0..=8 bits per character"),
+                ));
+            }
+        }
+        let window = spec.window.unwrap_or(DEFAULT_WINDOW);
+        rules.push(Rule {
+            id,
+            name: spec.name,
+            provider: spec.provider,
+            till_provider: spec.till_provider,
+            keywords: spec.keywords,
+            pattern,
+            min_entropy: spec.min_entropy,
+            validator: spec.validator,
+            allow: spec.allow.into_iter().map(|a| a.into_inner()).collect(),
+            stopwords: spec
+                .stopwords
+                .into_iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect(),
+            window,
+            lead: spec.lead.unwrap_or(window).min(window),
+            after_keyword,
+            fallback: spec.fallback,
+            references: spec.references,
+            examples: spec.examples,
+            negative_examples: spec.negative_examples,
+            origin: format!("{file}:{id_line}"),
+            builtin: !check_patterns,
+        });
+    }
+    Ok(rules)
+}
+
+/// A TOML error as `(line, message)`, with serde's type errors ("invalid
+/// type: integer `5`, expected a sequence") said in the file's own terms:
+/// the key, what it must be and what it got.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> (Option<usize>, String) {
+    let span = e.span();
+    let line = span.as_ref().map(|s| line_of(text, s.start));
+    let key = span.and_then(|s| key_before(text, s.start));
+    (line, plain_message(e.message().trim_end(), key))
+}
+
+/// The key of a `key = value` line, when `offset` is where its value starts.
+fn key_before(text: &str, offset: usize) -> Option<&str> {
+    let before = text.get(..offset)?;
+    let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+    let key = line.trim_end().strip_suffix('=')?.trim();
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-.\"'".contains(&b);
+    (!key.is_empty() && key.bytes().all(plain)).then_some(key)
+}
+
+fn plain_message(message: &str, key: Option<&str>) -> String {
+    let parts = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((got, expected)) = parts else {
+        return message.to_string();
+    };
+    let expected = match expected {
+        "a sequence" => "a list ([...])",
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more",
+        "i32" | "i64" => "a whole number",
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        "a map" => "a table",
+        "path string" => "a path (a string)",
+        e if e.starts_with("struct ") => "a table",
+        e => e,
+    };
+    match key {
+        Some(key) => format!("`{key}` must be {expected} (got {got})"),
+        None => format!("expected {expected} here (got {got})"),
+    }
+}
+
+fn is_valid_id(id: &str) -> bool {
+    let mut parts = id.split('.');
+    let ok_part = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    id.contains('.') && parts.all(ok_part)
+}

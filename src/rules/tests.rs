@@ -1,0 +1,161 @@
+//! Unit tests of the rule loader.
+
+use super::*;
+
+const GOOD: &str = r#"
+[[rules]]
+id = "acme.api-key"
+name = "Acme API key"
+provider = "Acme"
+keywords = ["acme_"]
+pattern = '(acme_[a-z0-9]{16})'
+examples = ["acme_0123456789abcdef"]
+negative_examples = ["acme_short"]
+"#;
+
+#[test]
+fn parses_a_minimal_rule() {
+    let rules = parse_rule_file("t.toml", GOOD).unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].id, "acme.api-key");
+    assert_eq!(rules[0].origin, "t.toml:3");
+    assert_eq!(rules[0].window, DEFAULT_WINDOW);
+    assert_eq!(rules[0].lead, DEFAULT_WINDOW, "lead defaults to the window");
+}
+
+#[test]
+fn invalid_regex_names_file_line_and_rule() {
+    let text = GOOD.replace("(acme_[a-z0-9]{16})", "(acme_[a-z0-9{16})");
+    let e = parse_rule_file("bad.toml", &text).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("bad.toml:7: rule `acme.api-key`: invalid pattern"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn missing_field_names_file_and_line() {
+    let text = GOOD.replace("negative_examples = [\"acme_short\"]\n", "");
+    let msg = parse_rule_file("m.toml", &text).unwrap_err().to_string();
+    assert!(msg.contains("m.toml:"), "{msg}");
+    assert!(msg.contains("negative_examples"), "{msg}");
+}
+
+#[test]
+fn unknown_field_is_an_error() {
+    let text = GOOD.replace("provider = \"Acme\"", "provider = \"Acme\"\nprovder = 1");
+    let msg = parse_rule_file("u.toml", &text).unwrap_err().to_string();
+    assert!(msg.contains("provder"), "{msg}");
+}
+
+#[test]
+fn pattern_needs_exactly_one_group() {
+    let text = GOOD.replace("(acme_[a-z0-9]{16})", "(acme)_([a-z0-9]{16})");
+    let msg = parse_rule_file("g.toml", &text).unwrap_err().to_string();
+    assert!(msg.contains("exactly one capture group"), "{msg}");
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file("a.toml", GOOD).unwrap())
+        .unwrap();
+    let e = set
+        .extend(parse_rule_file("b.toml", GOOD).unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("already defined at a.toml:3"), "{e}");
+}
+
+#[test]
+fn templates_expand_and_unknown_ones_fail() {
+    let p = expand_templates("(?i)mistral{{near}}([a-z]{4})").unwrap();
+    assert!(!p.contains("{{"));
+    assert!(expand_templates("x{{nope}}")
+        .unwrap_err()
+        .contains("unknown template"));
+}
+
+#[test]
+fn near_template_spans_common_assignment_shapes() {
+    let re = regex::Regex::new(&expand_templates(r"(?i)mistral{{near}}([a-z0-9]{32})\b").unwrap())
+        .unwrap();
+    let v = "Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g";
+    let shapes = [
+        format!("MISTRAL_API_KEY={v}"),
+        format!("export MISTRAL_API_KEY=\"{v}\""),
+        format!("mistral_api_key: {v}"),
+        format!("mistral:\n  api_key: \"{v}\""),
+        format!("{{\"mistralApiKey\": \"{v}\"}}"),
+        format!("<add key=\"MISTRAL_API_KEY\" value=\"{v}\" />"),
+        format!("<mistralKey>{v}</mistralKey>"),
+        format!("#define MISTRAL_API_KEY \"{v}\""),
+        format!("INSERT INTO cfg VALUES ('mistral_key', '{v}');"),
+        format!("const mistralKey = '{v}';"),
+        format!("client = Mistral(api_key=\"{v}\")"),
+        format!("os.environ[\"MISTRAL_API_KEY\"] = \"{v}\""),
+        format!("$mistral_key => '{v}',"),
+    ];
+    for s in &shapes {
+        let caps = re
+            .captures(s)
+            .unwrap_or_else(|| panic!("no match in {s:?}"));
+        assert_eq!(&caps[1], v, "{s}");
+    }
+}
+
+#[test]
+fn blank_stopwords_and_allow_everything_patterns_are_refused() {
+    let text = GOOD.replacen(
+        "examples = [",
+        "stopwords = [\"ok\", \"\"]\nexamples = [",
+        1,
+    );
+    let msg = parse_rule_file("s.toml", &text).unwrap_err().to_string();
+    assert!(
+        msg.starts_with("s.toml:3: rule `acme.api-key`: stopwords[1]"),
+        "{msg}"
+    );
+    let text = GOOD.replacen("examples = [", "allow = ['^test', '.*']\nexamples = [", 1);
+    let msg = parse_rule_file("a.toml", &text).unwrap_err().to_string();
+    assert!(
+        msg.starts_with("a.toml:8: rule `acme.api-key`: allow pattern `.*`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn type_mistakes_name_the_key() {
+    let text = GOOD.replace("keywords = [\"acme_\"]", "keywords = \"acme_\"");
+    let msg = parse_rule_file("k.toml", &text).unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        "k.toml:6: `keywords` must be a list ([...]) (got string \"acme_\")"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(fuzz::config(256))]
+
+    /// Any text, and any mutation of a built-in rule file, parses or
+    /// fails with a message naming the file and a line inside it.
+    #[test]
+    fn rule_files_never_panic(text in fuzz::text_like(BUILTIN_RULE_FILES[0].1)) {
+        if let Err(e) = parse_rule_file("f.toml", &text) {
+            proptest::prop_assert!(!e.message.is_empty());
+            proptest::prop_assert_eq!(&e.file, "f.toml");
+            if let Some(line) = e.line {
+                proptest::prop_assert!(line >= 1 && line <= text.lines().count() + 1, "{}", e);
+            }
+        }
+    }
+}
+
+#[test]
+fn builtin_rules_load_and_pass_the_full_pattern_checks() {
+    let set = RuleSet::builtin().unwrap();
+    assert!(!set.is_empty());
+    for (name, text) in BUILTIN_RULE_FILES {
+        parse_rule_file(name, text).unwrap();
+    }
+}

@@ -1,0 +1,350 @@
+//! Settings in two stages, as ripgrep resolves its arguments. Stage one,
+//! [`Args`], is what the user typed (the parsed `cli::Common`) and the
+//! environment they ran it in ([`Env`]), captured once: no decisions, no I/O.
+//! Stage two, [`Settings`], loads the `.till-scan.toml` that applies and
+//! decides once, here, which setting wins (flag, then config file, then
+//! default). `Settings` then builds the parts: the rule set, the matcher and
+//! scanner ([`Setup`]), the source options and the rotation options.
+//!
+//! This is the one module that knows every other: the commands (`cmd`) ask
+//! it for parts and never decide a setting themselves.
+
+pub mod env;
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::baseline::{Baseline, BASELINE_FILE_NAME};
+use crate::cli::{ColorChoice, Common, Format, RotateArgs};
+use crate::config::{Config, DEFAULT_MAX_FILE_SIZE};
+use crate::matcher::{Matcher, Workload};
+use crate::rotate;
+use crate::rules::{Rule, RuleSet};
+use crate::scanner::Scanner;
+use crate::sources::fs::FsOptions;
+use crate::sources::git::{HistoryOptions, Revisions};
+
+pub use env::Env;
+
+/// Stage one: the command line's common flags and the environment. Derefs
+/// to the flags, so a command reads `args.quiet`.
+#[derive(Debug)]
+pub struct Args {
+    pub common: Common,
+    pub env: Env,
+}
+
+impl Deref for Args {
+    type Target = Common;
+
+    fn deref(&self) -> &Common {
+        &self.common
+    }
+}
+
+/// Where the baseline comes from, in the order that wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BaselineSource {
+    /// `--no-baseline`.
+    Off,
+    /// `--baseline FILE`: it must exist.
+    Flag(PathBuf),
+    /// `baseline` in the config file: it must exist.
+    Config(PathBuf),
+    /// `.till-scan-baseline.json` in the scanned root, if it is there.
+    Default(PathBuf),
+}
+
+/// Stage two: every setting resolved for one scanned root.
+#[derive(Debug)]
+pub struct Settings {
+    /// The config file that applies (or its defaults).
+    pub config: Config,
+    /// The directory whose config and baseline apply.
+    pub root: PathBuf,
+    pub format: Format,
+    pub max_file_size: u64,
+    pub threads: usize,
+    /// Said under `-v` when the scanner is built: `-j` was capped.
+    threads_note: Option<String>,
+    pub honour_ignore_files: bool,
+    /// Progress and notes on standard error (not `--quiet`).
+    pub progress: bool,
+    builtin_rules: bool,
+    /// Config `rule_dirs`, then `--rules`.
+    rule_dirs: Vec<PathBuf>,
+    baseline: BaselineSource,
+    env: Env,
+}
+
+/// The parts a scan runs with, built from its [`Settings`] (which it derefs
+/// to, so a command reads `setup.threads` beside `setup.scanner`).
+pub struct Setup {
+    pub rules: Vec<Rule>,
+    pub scanner: Scanner,
+    pub settings: Settings,
+}
+
+impl Deref for Setup {
+    type Target = Settings;
+
+    fn deref(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+impl Settings {
+    /// Loads the config that applies at `root` (`--config` wins over the
+    /// root's `.till-scan.toml`) and resolves every setting against it.
+    pub fn resolve(args: &Args, root: &Path) -> Result<Settings> {
+        let config = Config::load(args.config.as_deref(), root)?;
+        let max_file_size = match args.max_file_size {
+            Some(n) => n,
+            None => config.max_file_size()?.unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        };
+        let format = args.format.or(config.file.format).unwrap_or(Format::Human);
+        let (threads, threads_note) = thread_count(args.threads);
+        let baseline = if args.no_baseline {
+            BaselineSource::Off
+        } else if let Some(path) = &args.baseline {
+            BaselineSource::Flag(path.clone())
+        } else if let Some(path) = config.baseline_path() {
+            BaselineSource::Config(path)
+        } else {
+            BaselineSource::Default(root.join(BASELINE_FILE_NAME))
+        };
+        let rule_dirs = config
+            .rule_dirs()
+            .into_iter()
+            .chain(args.rule_dirs.iter().cloned())
+            .collect();
+        Ok(Settings {
+            root: root.to_path_buf(),
+            format,
+            max_file_size,
+            threads,
+            threads_note: threads_note.filter(|_| args.verbose > 0 && !args.quiet),
+            honour_ignore_files: !args.no_ignore,
+            progress: !args.quiet,
+            builtin_rules: !args.no_builtin_rules,
+            rule_dirs,
+            baseline,
+            env: args.env.clone(),
+            config,
+        })
+    }
+
+    /// Built-in rules (unless disabled), then config rule dirs, then
+    /// `--rules`, narrowed by the config's `[rules]`.
+    pub fn rule_set(&self) -> Result<RuleSet> {
+        let mut set = if self.builtin_rules {
+            RuleSet::builtin().context("built-in rules")?
+        } else {
+            RuleSet::default()
+        };
+        for dir in &self.rule_dirs {
+            let extra = if dir.is_dir() {
+                RuleSet::load_dir(dir)?
+            } else {
+                RuleSet::load_file(dir)?
+            };
+            set.extend(extra.rules)?;
+        }
+        self.config.select_rules(&mut set)?;
+        if set.is_empty() {
+            anyhow::bail!(
+                "no rules to run (check --rules, --no-builtin-rules and [rules] in the config)"
+            );
+        }
+        Ok(set)
+    }
+
+    /// The matcher of `set`, tuned for `workload`; every user rule must
+    /// compile.
+    pub fn matcher(&self, set: &RuleSet, workload: Workload) -> Result<Matcher> {
+        let matcher = Matcher::for_workload(set, workload)?;
+        // A user rule that parses but does not compile (e.g. too large) would
+        // otherwise be skipped silently at scan time.
+        let errors = matcher.compile_where(|r| !r.builtin);
+        if !errors.is_empty() {
+            anyhow::bail!("rules that do not compile:\n  {}", errors.join("\n  "));
+        }
+        Ok(matcher)
+    }
+
+    /// The baseline that applies, if any: `--baseline`, else the config's,
+    /// else the root's default file when it exists.
+    pub fn baseline(&self) -> Result<Option<Baseline>> {
+        match &self.baseline {
+            BaselineSource::Off => Ok(None),
+            BaselineSource::Flag(path) => {
+                if !path.exists() {
+                    anyhow::bail!("--baseline {}: no such file", path.display());
+                }
+                Baseline::load(path).map(Some)
+            }
+            // `till-scan baseline` writes the configured file and never loads
+            // it here; a scan that cannot find it would drop the team's
+            // accepted list.
+            BaselineSource::Config(path) => {
+                if !path.exists() {
+                    anyhow::bail!(
+                        "{}: `baseline` names {}, which does not exist (write it with `till-scan baseline`, or remove the key)",
+                        self.config.label(),
+                        path.display()
+                    );
+                }
+                Baseline::load(path).map(Some)
+            }
+            BaselineSource::Default(path) if path.is_file() => Baseline::load(path).map(Some),
+            BaselineSource::Default(_) => Ok(None),
+        }
+    }
+
+    /// The scanner over `matcher`, with the config's allowlist and (when
+    /// `use_baseline`) the baseline.
+    pub fn scanner(&self, matcher: Matcher, use_baseline: bool) -> Result<Scanner> {
+        let baseline = if use_baseline { self.baseline()? } else { None };
+        let allowlist = self.config.allowlist(&self.root)?;
+        Ok(Scanner::new(matcher, allowlist, baseline))
+    }
+
+    /// Rules, matcher and scanner, in that order (the first error wins).
+    pub fn build(self, workload: Workload, use_baseline: bool) -> Result<Setup> {
+        let set = self.rule_set()?;
+        let matcher = self.matcher(&set, workload)?;
+        let scanner = self.scanner(matcher, use_baseline)?;
+        if let Some(note) = &self.threads_note {
+            eprintln!("{note}");
+        }
+        Ok(Setup {
+            rules: set.rules,
+            scanner,
+            settings: self,
+        })
+    }
+
+    /// How to walk paths under `root`.
+    pub fn fs_options(&self, root: &Path) -> Result<FsOptions> {
+        Ok(FsOptions {
+            threads: self.threads,
+            max_file_size: self.max_file_size,
+            honour_ignore_files: self.honour_ignore_files,
+            excludes: self.config.excludes(root)?,
+        })
+    }
+
+    /// Repository-relative paths a git scan of `root` skips.
+    pub fn history_excludes(&self, root: &Path) -> Result<Option<ignore::gitignore::Gitignore>> {
+        self.config.history_excludes(root, self.honour_ignore_files)
+    }
+
+    /// How to walk the history of the repository at `root`.
+    pub fn history_options(
+        &self,
+        root: &Path,
+        revisions: Revisions,
+        since: Option<i64>,
+    ) -> Result<HistoryOptions> {
+        Ok(HistoryOptions {
+            revisions,
+            since,
+            threads: self.threads,
+            max_blob_size: self.max_file_size,
+            progress: self.progress,
+            exclude: self.history_excludes(root)?,
+        })
+    }
+
+    /// Rotation: each flag wins over the environment, which wins over the
+    /// config's `[rotate]`, which wins over the default.
+    pub fn rotate_options(&self, args: &RotateArgs) -> rotate::RotateOptions {
+        let rc = &self.config.file.rotate;
+        let env = &self.env;
+        // The host alone: no user info, port or path (remote URLs are matched
+        // by host, and the GitHub token goes only to this host and the API's).
+        let github_host = env
+            .github_server_url
+            .as_deref()
+            .and_then(rotate::endpoint::host_of)
+            .unwrap_or_else(|| "github.com".to_string());
+        rotate::RotateOptions {
+            till_url: args
+                .till_url
+                .clone()
+                .or_else(|| env.till_api_url.clone())
+                .or_else(|| rc.till_url.clone())
+                .unwrap_or_else(|| rotate::till::DEFAULT_TILL_URL.to_string()),
+            admin_key: env.till_admin_key.clone(),
+            limits: rotate::Limits {
+                max_activations: args.max_activations.or(rc.max_activations).unwrap_or(1000),
+                max_tokens: args.max_tokens.or(rc.max_tokens),
+                max_spend_cents: args.max_spend_cents.or(rc.max_spend_cents),
+                ip_whitelist: if args.ip_whitelist.is_empty() {
+                    rc.ip_whitelist.clone()
+                } else {
+                    args.ip_whitelist.clone()
+                },
+            },
+            remote: args
+                .remote
+                .clone()
+                .or_else(|| rc.remote.clone())
+                .unwrap_or_else(|| "origin".to_string()),
+            github_repo: args
+                .github_repo
+                .clone()
+                .or_else(|| env.github_repository.clone()),
+            github_api: env
+                .github_api_url
+                .clone()
+                .unwrap_or_else(|| rotate::github::DEFAULT_API_URL.to_string()),
+            github_host,
+            github_token: env.github_token.clone(),
+            no_pr: args.no_pr,
+            dry_run: args.dry_run,
+            allow_dirty: args.allow_dirty,
+            timeout: std::time::Duration::from_secs_f64(env.http_timeout_secs.unwrap_or(30.0)),
+            retry_backoff: std::time::Duration::from_secs_f64(
+                env.retry_backoff_ms.unwrap_or(500.0) / 1000.0,
+            ),
+        }
+    }
+}
+
+/// Colour in a report of `format`: `--color`, else (for `auto`) only to a
+/// terminal and not when `NO_COLOR` is set.
+pub fn use_color(args: &Args, format: Format) -> bool {
+    if format != Format::Human {
+        return false;
+    }
+    match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            use std::io::IsTerminal;
+            args.output.is_none() && !args.env.no_color && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// `-j` is capped at this many threads per core: more only adds start-up
+/// time and memory (`-j 8000` took over a minute).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Worker threads: `-j N` (0 or none: one per core), at most
+/// [`MAX_THREADS_PER_CORE`] per core; with a note when capped.
+fn thread_count(threads: Option<usize>) -> (usize, Option<String>) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = cores * MAX_THREADS_PER_CORE;
+    match threads {
+        Some(0) | None => (cores, None),
+        Some(n) if n > cap => (
+            cap,
+            Some(format!("till-scan: note: -j {n} capped at {cap} threads ({MAX_THREADS_PER_CORE} per core, {cores} cores)")),
+        ),
+        Some(n) => (n, None),
+    }
+}
