@@ -2,89 +2,47 @@
 //! `git` CLI in a temp dir, scanned by the built binary (`git`, `staged`,
 //! `git --pre-push`, `baseline --git`, `install-hook`, `uninstall-hook`).
 
-mod common;
-
-use common::*;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-// Synthetic Groq keys (gsk_ + 52 alphanumerics), random, never real.
-const K1: &str = "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";
-const K2: &str = "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";
-const K3: &str = "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";
-const K4: &str = "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";
+use crate::support::keys::{K1, K2, K3, K4};
+use crate::support::*;
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
-const DEFAULT_DATE: &str = "2024-03-01T12:00:00+00:00";
 const AUTHOR: &str = "Alice Tester";
 const EMAIL: &str = "alice@tests.invalid";
 
 // ---------------------------------------------------------------- helpers
+//
+// Thin names over the support module's isolated git and till-scan runners.
 
-/// Removes environment that would point git or libgit2 elsewhere (the one
-/// definition in `common`).
-fn isolate(c: &mut Command, p: &Project) {
-    common::isolate(c, p);
-}
-
-/// Runs git in `dir` (relative to the project) with `envs`; returns the output.
 fn git_output(
     p: &Project,
     dir: &str,
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> std::process::Output {
-    let mut c = Command::new("git");
-    c.args(args).current_dir(p.path(dir));
-    isolate(&mut c, p);
-    c.env("GIT_AUTHOR_DATE", DEFAULT_DATE)
-        .env("GIT_COMMITTER_DATE", DEFAULT_DATE);
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    c.output().expect("run git")
-}
-
-/// Runs git in `dir`, asserts success, returns trimmed stdout.
-fn git_env(p: &Project, dir: &str, args: &[&str], envs: &[(&str, &str)]) -> String {
-    let out = git_output(p, dir, args, envs);
-    assert!(
-        out.status.success(),
-        "git {args:?} in {dir} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    p.git_output(dir, args, envs)
 }
 
 fn git(p: &Project, dir: &str, args: &[&str]) -> String {
-    git_env(p, dir, args, &[])
+    p.git(dir, args)
 }
 
 /// A new repository at `dir` with branch `main` and a fixed identity.
 fn init(p: &Project, dir: &str) {
-    std::fs::create_dir_all(p.path(dir)).unwrap();
-    git(p, dir, &["-c", "init.defaultBranch=main", "init", "-q"]);
-    git(p, dir, &["config", "user.name", AUTHOR]);
-    git(p, dir, &["config", "user.email", EMAIL]);
-    git(p, dir, &["config", "commit.gpgsign", "false"]);
-    git(p, dir, &["config", "gc.auto", "0"]);
+    p.git_init(dir);
 }
 
 /// `git add -A && git commit -m msg` at `date`; returns the new sha.
 fn commit_at(p: &Project, dir: &str, msg: &str, date: &str) -> String {
-    let envs = [("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)];
-    git_env(p, dir, &["add", "-A"], &envs);
-    git_env(p, dir, &["commit", "-q", "--no-verify", "-m", msg], &envs);
-    git(p, dir, &["rev-parse", "HEAD"])
+    p.git_commit_at(dir, msg, date)
 }
 
 fn commit(p: &Project, dir: &str, msg: &str) -> String {
-    commit_at(p, dir, msg, DEFAULT_DATE)
+    p.git_commit(dir, msg)
 }
 
 /// Writes `rel` inside repository `repo`.
@@ -94,21 +52,14 @@ fn put(p: &Project, repo: &str, rel: &str, text: &str) {
 
 /// Runs till-scan with cwd `dir` (relative to the project) and `input` on stdin.
 fn till_in(p: &Project, dir: &str, args: &[&str], input: &[u8]) -> Run {
-    till_env(p, dir, args, input, &[])
+    p.run_in(dir, args, input)
 }
 
 /// `till_in` with extra environment variables.
 fn till_env(p: &Project, dir: &str, args: &[&str], input: &[u8], envs: &[(&str, &str)]) -> Run {
-    let mut c = p.command(args);
-    c.current_dir(p.path(dir));
-    isolate(&mut c, p);
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    run_command(c, input)
+    p.run_in_env(dir, args, input, envs)
 }
 
-/// Runs till-scan from the project root.
 /// `till-scan git --pre-push` in `repo` with git's ref lines on stdin.
 fn pre_push(p: &Project, input: &str) -> (Run, Vec<Value>) {
     let r = till_in(
@@ -723,12 +674,7 @@ fn pre_push_scans_only_commits_after_the_remote_sha() {
 #[test]
 fn pre_push_of_a_new_branch_scans_commits_not_on_any_remote() {
     let p = Project::new();
-    std::fs::create_dir_all(p.path("remote.git")).unwrap();
-    git(
-        &p,
-        "remote.git",
-        &["-c", "init.defaultBranch=main", "init", "-q", "--bare"],
-    );
+    p.git_init_bare("remote.git");
     init(&p, "repo");
     put(&p, "repo", "one.env", &format!("KEY={K1}\n"));
     commit(&p, "repo", "on main");
@@ -1136,12 +1082,7 @@ fn installed_pre_commit_hook_blocks_a_staged_key() {
 #[test]
 fn installed_pre_push_hook_blocks_pushing_a_key() {
     let p = Project::new();
-    std::fs::create_dir_all(p.path("remote.git")).unwrap();
-    git(
-        &p,
-        "remote.git",
-        &["-c", "init.defaultBranch=main", "init", "-q", "--bare"],
-    );
+    p.git_init_bare("remote.git");
     init(&p, "repo");
     put(&p, "repo", "readme.md", "hello\n");
     commit(&p, "repo", "initial");
