@@ -93,6 +93,14 @@ fn scan_json(p: &Project, args: &[&str]) -> (Run, Value, Vec<Value>) {
     (r, json, findings)
 }
 
+/// `scan_json` of `args` exits 0 with no findings; returns the run.
+fn assert_clean(p: &Project, args: &[&str]) -> Run {
+    let (r, _, findings) = scan_json(p, args);
+    assert_eq!(r.code, 0, "{args:?}: {r}");
+    assert!(findings.is_empty(), "{args:?}: {r}");
+    r
+}
+
 /// The findings whose secret is `key`.
 fn with_secret<'a>(findings: &'a [Value], key: &str) -> Vec<&'a Value> {
     findings.iter().filter(|f| f["secret"] == key).collect()
@@ -227,9 +235,7 @@ fn range_sees_only_keys_introduced_in_the_range() {
     // Symbolic revisions work too, and an empty range is clean.
     let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", "main~1..main"]);
     assert_eq!(secrets(&findings), set(&[K2]), "{r}");
-    let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", "main~2..main~1"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["git", "repo", "--range", "main~2..main~1"]);
     // The full history has both.
     let (_, _, findings) = scan_json(&p, &["git", "repo"]);
     assert_eq!(secrets(&findings), set(&[K1, K2]));
@@ -257,9 +263,7 @@ fn branch_selects_history_and_default_covers_all_refs() {
     assert_eq!(r.code, 1, "{r}");
     assert_eq!(secrets(&findings), set(&[K1]));
 
-    let (r, _, findings) = scan_json(&p, &["git", "repo", "--branch", "main"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["git", "repo", "--branch", "main"]);
 }
 
 #[test]
@@ -370,9 +374,7 @@ fn renames_do_not_report_the_key_again() {
 
     for c in [&renamed, &edited] {
         let range = format!("{c}~1..{c}");
-        let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", &range]);
-        assert_eq!(r.code, 0, "{range}: {r}");
-        assert!(findings.is_empty(), "{range}: {r}");
+        assert_clean(&p, &["git", "repo", "--range", &range]);
     }
 }
 
@@ -405,9 +407,7 @@ fn deleted_lines_are_not_findings() {
 
     for c in [&removed, &deleted] {
         let range = format!("{c}~1..{c}");
-        let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", &range]);
-        assert_eq!(r.code, 0, "{r}");
-        assert!(findings.is_empty(), "{r}");
+        assert_clean(&p, &["git", "repo", "--range", &range]);
     }
 }
 
@@ -432,9 +432,7 @@ fn since_skips_older_commits() {
     assert_eq!(secrets(&findings), set(&[K1, K2]));
     assert_eq!(findings.len(), 2);
 
-    let (r, _, findings) = scan_json(&p, &["git", "repo", "--since", "2025-01-01"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["git", "repo", "--since", "2025-01-01"]);
 }
 
 // ---------------------------------------------------------------- staged
@@ -485,9 +483,7 @@ fn staged_ignores_working_tree_only_changes() {
     // Untracked file.
     put(&p, "repo", "untracked.env", &format!("KEY={K2}\n"));
 
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    let r = assert_clean(&p, &["staged", "repo"]);
     assert!(!r.stderr.contains("blocked"), "{r}");
 }
 
@@ -504,9 +500,7 @@ fn staged_deletions_and_renames_of_a_key_are_clean() {
     git(&p, "repo", &["mv", "c.env", "renamed.env"]);
     git(&p, "repo", &["add", "-A"]);
 
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["staged", "repo"]);
 }
 
 #[test]
@@ -514,9 +508,7 @@ fn staged_works_in_a_repository_with_no_commits() {
     let p = Project::new();
     init(&p, "repo");
     // Nothing staged yet: clean.
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["staged", "repo"]);
 
     put(&p, "repo", "readme.md", "hello\n");
     put(
@@ -593,16 +585,12 @@ fn baseline_from_history_suppresses_git_staged_and_dir_scans() {
     assert!(json["summary"]["baselined"].as_u64().unwrap() >= 2, "{r}");
 
     // The files on disk.
-    let (r, _, findings) = scan_json(&p, &["dir", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["dir", "repo"]);
 
     // Staging the same secrets again (new paths) is accepted; a new one is not.
     put(&p, "repo", "copy.env", &format!("A={K1}\nB={K2}\n"));
     git(&p, "repo", &["add", "copy.env"]);
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["staged", "repo"]);
     put(&p, "repo", "new.env", &format!("C={K3}\n"));
     git(&p, "repo", &["add", "new.env"]);
     let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
@@ -773,9 +761,7 @@ fn empty_repository_exits_0_with_a_no_commits_note() {
     let r = till(&p, &["git", "repo"]);
     assert_eq!(r.code, 0, "{r}");
     assert!(r.stderr.contains("no commits"), "{r}");
-    let (r, _, findings) = scan_json(&p, &["git", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["git", "repo"]);
     let r = till(&p, &["baseline", "--git", "repo"]);
     assert_eq!(r.code, 0, "{r}");
 }
@@ -1296,9 +1282,7 @@ fn staged_reads_the_index_of_a_linked_worktree() {
     assert_eq!(r.code, 1, "{r}");
     assert_eq!(findings.len(), 1, "{r}");
     assert_eq!(findings[0]["path"], "key.env");
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["staged", "repo"]);
 }
 
 #[test]
@@ -1330,7 +1314,5 @@ fn history_and_staged_honour_till_scanignore_and_config_excludes() {
 
     put(&p, "repo", "fixtures/more.env", &format!("KEY={K2}\n"));
     git(&p, "repo", &["add", "fixtures/more.env"]);
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["staged", "repo"]);
 }
