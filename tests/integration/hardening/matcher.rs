@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 #[allow(unused_imports)]
-use crate::common::*;
+use crate::support::*;
 
 /// The AWS rule's own synthetic example key, not a real secret.
 const AWS_SECRET: &str = "3XVy27dFanUrOSE62chn4xdeJg1Kza5KxxGWfvma";

@@ -15,21 +15,18 @@
 //! example workflows in `docs/workflows/` using only declared inputs and
 //! outputs, and the README documenting them all.
 
-mod common;
-mod gha;
-#[path = "support/mod.rs"]
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
 
-use gha::expr::{expressions, references, step_expressions, Contexts, Val};
-use gha::runner::*;
-use support::github_double::GitHubDouble;
-use support::till_double::TillDouble;
+use crate::gha::expr::{expressions, references, step_expressions, Contexts, Val};
+use crate::gha::runner::*;
+use crate::support::bin;
+use crate::support::github_double::GitHubDouble;
+use crate::support::keys::{AWS, GROQ, OPENAI};
+use crate::support::till_double::TillDouble;
 
 /// Stands in for the Till admin key a workflow passes; not a credential anywhere.
 const FAKE_ADMIN_KEY: &str = "till_admin_fake_Q2w9Zr7Lm4";
@@ -39,7 +36,7 @@ const FAKE_ADMIN_KEY: &str = "till_admin_fake_Q2w9Zr7Lm4";
 fn validate_sarif(path: &str) -> Value {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let schema: Value =
-        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/sarif-schema-2.1.0.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
@@ -70,10 +67,6 @@ fn assert_no_secret(run: &ActionRun) {
             );
         }
     }
-}
-
-fn bin() -> &'static str {
-    common::bin()
 }
 
 #[test]
@@ -204,7 +197,7 @@ fn config_baseline_and_extra_args_reach_the_scan() {
     let payload = fx.pull_request_payload();
     // A baseline that accepts the PR's key.
     let baseline = fx.path("accepted.json");
-    let out = Command::new(bin())
+    let out = crate::support::isolate_home(&mut Command::new(bin()), &fx.path("home"))
         .args(["baseline", "--git", "-o"])
         .arg(&baseline)
         .arg(fx.path("ws"))
@@ -557,17 +550,9 @@ fn rotate_on_a_push_to_the_default_branch_opens_the_pr_and_sets_the_output() {
 }
 
 /// The real `till-scan rotate --dry-run` behind the action (no key, no
-/// network). Skips, saying so, while the binary has no rotate command.
+/// network).
 #[test]
 fn rotate_dry_run_with_the_real_binary() {
-    let has_rotate = Command::new(bin())
-        .args(["rotate", "--help"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_rotate {
-        eprintln!("skipped: this till-scan has no rotate command yet");
-        return;
-    }
     let fx = Fixture::new();
     fx.git("ws", &["checkout", "-q", "-B", "main", &fx.head]);
     let run = fx.run(
@@ -598,11 +583,6 @@ fn rotate_dry_run_with_the_real_binary() {
     assert_no_secret(&run);
 }
 
-// Synthetic keys of the rule examples tests/rotate.rs uses: two that Till
-// proxies (OpenAI, Groq) and one it does not (AWS).
-const OPENAI: &str = "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";
-const GROQ: &str = "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";
-const AWS: &str = "AKIAVQJXXVBOTHD2WTFL";
 /// The `github-token` input the GitHub double accepts (not `github.token`).
 const ROTATE_TOKEN: &str = "ghp_RotateToken0123456789abcdefABCD";
 
@@ -644,15 +624,7 @@ fn fresh_checkout_of_main(fx: &Fixture) {
 
 /// `git show SPEC` in the bare origin, raw bytes.
 fn origin_show(fx: &Fixture, spec: &str) -> Vec<u8> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(fx.path("origin.git"))
-        .args(["show", spec])
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git show {spec}");
-    out.stdout
+    fx.project.git_bytes("origin.git", &["show", spec])
 }
 
 /// No secret in any step's output, the summary, the outputs files, the
@@ -789,18 +761,7 @@ fn rotate_with_the_real_binary_opens_the_pr_once_and_leaks_nothing() {
 
     // The bare origin has the branch: one commit on main that swaps exactly
     // the two literals, byte for byte, in exactly the two files holding them.
-    let origin = fx.path("origin.git");
-    let git_origin = |args: &[&str]| {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&origin)
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
+    let git_origin = |args: &[&str]| fx.project.git("origin.git", args);
     assert_eq!(
         git_origin(&[
             "for-each-ref",

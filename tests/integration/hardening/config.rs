@@ -3,7 +3,7 @@
 //! key; a broken or foreign file gets a plain message naming the file (and
 //! line), not serde's internals and not its name twice.
 
-use crate::common::*;
+use crate::support::*;
 
 /// Writes `.till-scan.toml` and a file to scan, runs `dir .`.
 fn scan_with_config(config: &str) -> Run {

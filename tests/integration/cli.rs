@@ -1,9 +1,7 @@
 //! Integration tests: run the built `till-scan` binary on temporary
 //! directories and check its output and exit codes.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// A rule file used by tests that must not depend on the built-in rules.
 const TEST_RULES: &str = r#"
@@ -146,7 +144,7 @@ fn sarif_output_validates_against_the_official_schema() {
     let r = scan(&p, &["--format", "sarif"]);
     let doc = r.json();
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("fixtures/sarif-schema-2.1.0.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/sarif-schema-2.1.0.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");

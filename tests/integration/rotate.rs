@@ -2,58 +2,23 @@
 //! its remote, a stateful Till double and a GitHub API double, both on
 //! 127.0.0.1. Every test also checks that no secret reached any output.
 
-mod common;
-#[path = "support/mod.rs"]
-mod support;
-
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Command;
 
-use common::{run_command, Project, Run};
-use support::github_double::GitHubDouble;
-use support::till_double::TillDouble;
+use crate::support::git_http::GitHttpServer;
+use crate::support::github_double::GitHubDouble;
+use crate::support::keys::{ANTHROPIC, AWS, GROQ, OPENAI};
+use crate::support::till_double::TillDouble;
+use crate::support::{isolate, point_at_doubles, run_command, Project, Run};
 
 const ADMIN_KEY: &str = "till_admin_9fK2mQ7xR4tY8wE1";
 const GH_TOKEN: &str = "ghp_TestToken0123456789abcdefABCDEF01";
-
-const OPENAI: &str = "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";
-const ANTHROPIC: &str = "sk-ant-api03-85Nn7Jf30xIOdZh_NRwhUTv3L_Smo927U2aT1yVPMm5nYtffRcvy0Dxo5pCJFz2B30M8KVM_w8MDaD3vSS1Mmn7qOiqh1AA";
-const GROQ: &str = "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";
-const AWS: &str = "AKIAVQJXXVBOTHD2WTFL";
 const SECRETS: [&str; 4] = [OPENAI, ANTHROPIC, GROQ, AWS];
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-}
-
-fn git_bytes(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}");
-    out.stdout
-}
-
-/// A repository with keys of three Till providers and one AWS key, pushed to
-/// a bare remote, plus the two service doubles.
+/// A repository `repo` with keys of three Till providers and one AWS key,
+/// pushed to the bare `remote.git` next to it, plus the two service doubles.
 struct World {
     project: Project,
-    remote: tempfile::TempDir,
     till: TillDouble,
     github: GitHubDouble,
 }
@@ -79,52 +44,61 @@ fn content(template: &str) -> String {
 impl World {
     fn new() -> World {
         let project = Project::new();
-        let dir = project.dir.path();
-        git(dir, &["init", "-q", "-b", "main"]);
-        git(dir, &["config", "user.name", "Dev"]);
-        git(dir, &["config", "user.email", "dev@example.com"]);
-        git(dir, &["config", "core.autocrlf", "false"]);
+        project.git_init("repo");
+        project.git("repo", &["config", "core.autocrlf", "false"]);
         for (path, text) in FILES {
-            project.write(path, &content(text));
+            project.write(&format!("repo/{path}"), &content(text));
         }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let p = project.path("scripts/run.sh");
+            let p = project.path("repo/scripts/run.sh");
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        git(dir, &["add", "."]);
-        git(dir, &["commit", "-q", "-m", "app with keys"]);
-        let remote = tempfile::tempdir().unwrap();
-        git(remote.path(), &["init", "-q", "--bare", "-b", "main"]);
-        git(
-            dir,
-            &["remote", "add", "origin", remote.path().to_str().unwrap()],
+        project.git_commit("repo", "app with keys");
+        project.git_init_bare("remote.git");
+        let remote = project.path("remote.git");
+        project.git(
+            "repo",
+            &["remote", "add", "origin", remote.to_str().unwrap()],
         );
-        git(dir, &["push", "-q", "-u", "origin", "main"]);
+        project.git("repo", &["push", "-q", "-u", "origin", "main"]);
         World {
             project,
-            remote,
             till: TillDouble::start(ADMIN_KEY),
             github: GitHubDouble::start(GH_TOKEN, "acme", "app", "main"),
         }
     }
 
-    fn dir(&self) -> &Path {
-        self.project.dir.path()
+    /// The work tree.
+    fn dir(&self) -> PathBuf {
+        self.project.path("repo")
+    }
+
+    /// `rel` inside the work tree.
+    fn path(&self, rel: &str) -> PathBuf {
+        self.project.path(&format!("repo/{rel}"))
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        self.project.write(&format!("repo/{rel}"), text);
+    }
+
+    /// Isolated git in the work tree; trailing white space trimmed.
+    fn git(&self, args: &[&str]) -> String {
+        self.project.git("repo", args)
+    }
+
+    /// Isolated git in the bare remote.
+    fn remote_git(&self, args: &[&str]) -> String {
+        self.project.git("remote.git", args)
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = self.project.command(&["rotate"]);
-        c.args(args)
-            .env("TILL_ADMIN_KEY", ADMIN_KEY)
-            .env("TILL_API_URL", self.till.url())
-            .env("GITHUB_TOKEN", GH_TOKEN)
-            .env("GITHUB_API_URL", self.github.url())
-            .env("GITHUB_REPOSITORY", "acme/app")
-            .env("TILL_SCAN_RETRY_BACKOFF_MS", "5")
-            .env("TILL_SCAN_HTTP_TIMEOUT", "3")
-            .env_remove("GITHUB_SERVER_URL");
+        c.args(args).current_dir(self.dir());
+        isolate(&mut c, &self.project);
+        point_at_doubles(&mut c, &self.till, ADMIN_KEY, &self.github, GH_TOKEN);
         c
     }
 
@@ -175,7 +149,7 @@ impl World {
     fn files(&self) -> Vec<Vec<u8>> {
         FILES
             .iter()
-            .map(|(p, _)| std::fs::read(self.project.path(p)).unwrap())
+            .map(|(p, _)| std::fs::read(self.path(p)).unwrap())
             .collect()
     }
 
@@ -184,17 +158,11 @@ impl World {
     }
 
     fn branches(&self) -> String {
-        git(
-            self.dir(),
-            &["branch", "--list", "--format=%(refname:short)"],
-        )
+        self.git(&["branch", "--list", "--format=%(refname:short)"])
     }
 
     fn remote_branches(&self) -> String {
-        git(
-            self.remote.path(),
-            &["branch", "--list", "--format=%(refname:short)"],
-        )
+        self.remote_git(&["branch", "--list", "--format=%(refname:short)"])
     }
 
     /// Nothing changed: files, branches, HEAD, index, remote, PRs, Till.
@@ -205,11 +173,8 @@ impl World {
             "work tree changed\n{run}"
         );
         assert_eq!(self.branches(), "main", "{run}");
-        assert_eq!(
-            git(self.dir(), &["symbolic-ref", "HEAD"]),
-            "refs/heads/main"
-        );
-        assert_eq!(git(self.dir(), &["status", "--porcelain"]), "", "{run}");
+        assert_eq!(self.git(&["symbolic-ref", "HEAD"]), "refs/heads/main");
+        assert_eq!(self.git(&["status", "--porcelain"]), "", "{run}");
         assert_eq!(self.remote_branches(), "main", "{run}");
         assert!(self.github.create_bodies().is_empty() || self.github.pulls().is_empty());
         assert!(
@@ -225,7 +190,7 @@ fn rotates_three_till_keys_in_one_commit_and_one_pr() {
     let w = World::new();
     // An untracked copy is listed, never rewritten: a commit cannot fix it.
     let local = format!("OPENAI_API_KEY={OPENAI}\n");
-    w.project.write("local.env", &local);
+    w.write("local.env", &local);
     let run = w.rotate(&["-f", "json"]);
     assert_eq!(run.code, 0, "{run}");
     let report = run.json();
@@ -243,10 +208,7 @@ fn rotates_three_till_keys_in_one_commit_and_one_pr() {
         .unwrap()
         .contains("also in files git does not track"));
     assert!(manual.iter().any(|m| m["rule_id"] == "aws.access-key-id"));
-    assert_eq!(
-        std::fs::read_to_string(w.project.path("local.env")).unwrap(),
-        local
-    );
+    assert_eq!(std::fs::read_to_string(w.path("local.env")).unwrap(), local);
 
     // Till: three active keys, one per provider, each wrapping its secret.
     let keys = w.till.active_keys();
@@ -269,16 +231,19 @@ fn rotates_three_till_keys_in_one_commit_and_one_pr() {
 
     // One commit on the branch, changing exactly the three files by exactly
     // the literal swaps, byte for byte (CRLF and the executable bit kept).
-    let dir = w.dir();
     assert_eq!(
-        git(dir, &["rev-list", "--count", &format!("main..{branch}")]),
+        w.git(&["rev-list", "--count", &format!("main..{branch}")]),
         "1"
     );
-    let changed = git(dir, &["diff", "--name-only", "main", &branch]);
+    let changed = w.git(&["diff", "--name-only", "main", &branch]);
     assert_eq!(changed, "config/claude.env\nscripts/run.sh\nsrc/llm.py");
     for path in changed.lines() {
-        let mut before = git_bytes(dir, &["show", &format!("main:{path}")]);
-        let after = git_bytes(dir, &["show", &format!("{branch}:{path}")]);
+        let mut before = w
+            .project
+            .git_bytes("repo", &["show", &format!("main:{path}")]);
+        let after = w
+            .project
+            .git_bytes("repo", &["show", &format!("{branch}:{path}")]);
         for (secret, key, _) in &scoped {
             before = String::from_utf8(before)
                 .unwrap()
@@ -287,17 +252,19 @@ fn rotates_three_till_keys_in_one_commit_and_one_pr() {
         }
         assert_eq!(before, after, "{path} differs by more than the key swap");
         assert_eq!(
-            std::fs::read(w.project.path(path)).unwrap(),
+            std::fs::read(w.path(path)).unwrap(),
             after,
             "work tree of {path}"
         );
     }
-    assert!(git(dir, &["ls-tree", &branch, "scripts/run.sh"]).starts_with("100755"));
-    assert_eq!(git(dir, &["symbolic-ref", "--short", "HEAD"]), branch);
-    assert_eq!(git(dir, &["status", "--porcelain"]), "?? local.env");
+    assert!(w
+        .git(&["ls-tree", &branch, "scripts/run.sh"])
+        .starts_with("100755"));
+    assert_eq!(w.git(&["symbolic-ref", "--short", "HEAD"]), branch);
+    assert_eq!(w.git(&["status", "--porcelain"]), "?? local.env");
     assert_eq!(
-        git(w.remote.path(), &["rev-parse", &branch]),
-        git(dir, &["rev-parse", &branch])
+        w.remote_git(&["rev-parse", &branch]),
+        w.git(&["rev-parse", &branch])
     );
 
     // One PR, against the default branch, listing all four, with no secret.
@@ -332,7 +299,7 @@ fn a_second_run_with_the_pr_open_mints_nothing() {
     let w = World::new();
     let first = w.rotate(&[]);
     assert_eq!(first.code, 0, "{first}");
-    git(w.dir(), &["checkout", "-q", "main"]);
+    w.git(&["checkout", "-q", "main"]);
     let keys_before = w.till.keys().len();
     let second = w.rotate(&["-f", "json"]);
     assert_eq!(second.code, 0, "{second}");
@@ -374,9 +341,9 @@ fn dry_run_contacts_nothing_and_changes_nothing() {
 fn a_refused_push_undoes_everything() {
     let w = World::new();
     // A branch named `till-scan` on the remote: a ref under it cannot exist.
-    git(w.remote.path(), &["branch", "till-scan", "main"]);
+    w.remote_git(&["branch", "till-scan", "main"]);
     let run = w.rotate(&[]);
-    git(w.remote.path(), &["branch", "-D", "till-scan"]);
+    w.remote_git(&["branch", "-D", "till-scan"]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("git push"), "{run}");
     assert!(
@@ -524,7 +491,7 @@ fn missing_admin_key_and_dirty_trees_are_refused() {
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("TILL_ADMIN_KEY is not set"), "{run}");
 
-    w.project.write("README.md", "# app, edited\n");
+    w.write("README.md", "# app, edited\n");
     let run = w.rotate(&[]);
     assert_eq!(run.code, 2, "{run}");
     assert!(
@@ -539,8 +506,8 @@ fn missing_admin_key_and_dirty_trees_are_refused() {
 fn allow_dirty_keeps_uncommitted_edits_out_of_the_commit() {
     let w = World::new();
     let edited = content(FILES[1].1).replace("OTHER=1", "OTHER=2");
-    w.project.write("config/claude.env", &edited);
-    w.project.write("README.md", "# app, edited\n");
+    w.write("config/claude.env", &edited);
+    w.write("README.md", "# app, edited\n");
     let run = w.rotate(&["--allow-dirty", "--no-pr", "-f", "json"]);
     assert_eq!(run.code, 0, "{run}");
     let report = run.json();
@@ -556,15 +523,15 @@ fn allow_dirty_keeps_uncommitted_edits_out_of_the_commit() {
         .to_string();
     let scoped = w.till.scoped_key_of(&id).unwrap();
     // The commit: only the swap. The work tree: the swap and the user's edit.
-    let committed = git(w.dir(), &["show", &format!("{branch}:config/claude.env")]);
+    let committed = w.git(&["show", &format!("{branch}:config/claude.env")]);
     assert_eq!(committed, format!("ANTHROPIC_API_KEY={scoped}\nOTHER=1"));
-    let on_disk = std::fs::read_to_string(w.project.path("config/claude.env")).unwrap();
+    let on_disk = std::fs::read_to_string(w.path("config/claude.env")).unwrap();
     assert_eq!(on_disk, format!("ANTHROPIC_API_KEY={scoped}\nOTHER=2\n"));
     assert_eq!(
-        std::fs::read_to_string(w.project.path("README.md")).unwrap(),
+        std::fs::read_to_string(w.path("README.md")).unwrap(),
         "# app, edited\n"
     );
-    let status = git(w.dir(), &["status", "--porcelain"]);
+    let status = w.git(&["status", "--porcelain"]);
     assert_eq!(status, " M README.md\n M config/claude.env");
     // --no-pr: nothing pushed, no pull request.
     assert_eq!(w.remote_branches(), "main");
@@ -574,11 +541,15 @@ fn allow_dirty_keeps_uncommitted_edits_out_of_the_commit() {
 #[test]
 fn rotates_the_findings_of_a_redacted_report() {
     let w = World::new();
-    let scan = w
+    let mut c = w
         .project
-        .run(&["dir", ".", "-f", "json", "-o", "../report.json"]);
+        .command(&["dir", ".", "-f", "json", "-o", "../report.json"]);
+    c.current_dir(w.dir());
+    isolate(&mut c, &w.project);
+    let scan = run_command(c, b"");
     assert_eq!(scan.code, 1, "{scan}");
-    let report_path = w.dir().parent().unwrap().join("report.json");
+    // Outside the work tree, in this test's own directory.
+    let report_path = w.project.path("report.json");
     // Keep only the Groq finding: rotate must rotate that one alone.
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
@@ -607,161 +578,33 @@ fn rotates_the_findings_of_a_redacted_report() {
 #[test]
 fn a_key_in_an_unpushed_commit_is_not_published_by_the_push() {
     let w = World::new();
-    w.project.write(
+    w.write(
         "src/extra.py",
         &format!("XAI = 'unused'\nGROQ_API_KEY = \"{GROQ}\"\n"),
     );
-    git(w.dir(), &["add", "."]);
-    git(w.dir(), &["commit", "-q", "-m", "local only"]);
+    w.git(&["add", "."]);
+    w.git(&["commit", "-q", "-m", "local only"]);
     let run = w.rotate(&[]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("not on `origin` yet"), "{run}");
     assert_eq!(w.till.call_count(), 0);
 }
 
-/// A git smart-HTTP server on 127.0.0.1 that hands each request to
-/// `git http-backend` (CGI) and wants Basic auth `x-access-token:<token>`.
-struct GitHttpServer {
-    url: String,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Drop for GitHttpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl GitHttpServer {
-    fn start(root: &Path, token: &str) -> GitHttpServer {
-        use base64::Engine;
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let expected = format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"))
-        );
-        let root = root.to_path_buf();
-        let stopped = stop.clone();
-        std::thread::spawn(move || {
-            while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
-                let Ok((stream, _)) = listener.accept() else {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    continue;
-                };
-                stream.set_nonblocking(false).unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let mut parts = line.split_whitespace();
-                let method = parts.next().unwrap_or("").to_string();
-                let target = parts.next().unwrap_or("").to_string();
-                let mut headers = Vec::new();
-                loop {
-                    let mut h = String::new();
-                    reader.read_line(&mut h).unwrap();
-                    let h = h.trim_end().to_string();
-                    if h.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = h.split_once(':') {
-                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-                    }
-                }
-                let header = |name: &str| {
-                    headers
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_default()
-                };
-                let length: usize = header("content-length").parse().unwrap_or(0);
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                let mut out = stream;
-                if header("authorization") != expected {
-                    let _ = out.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    continue;
-                }
-                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-                let mut child = Command::new("git")
-                    .arg("http-backend")
-                    .env("GIT_PROJECT_ROOT", &root)
-                    .env("GIT_HTTP_EXPORT_ALL", "1")
-                    .env("REQUEST_METHOD", &method)
-                    .env("PATH_INFO", path)
-                    .env("QUERY_STRING", query)
-                    .env("CONTENT_TYPE", header("content-type"))
-                    .env("CONTENT_LENGTH", length.to_string())
-                    .env("REMOTE_USER", "x-access-token")
-                    .env("REMOTE_ADDR", "127.0.0.1")
-                    .stdin(std::process::Stdio::piped())
-                    .stdout(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child.stdin.take().unwrap().write_all(&body).unwrap();
-                let output = child.wait_with_output().unwrap();
-                let split = output
-                    .stdout
-                    .windows(4)
-                    .position(|w| w == b"\r\n\r\n")
-                    .map(|i| (i, i + 4))
-                    .or_else(|| {
-                        output
-                            .stdout
-                            .windows(2)
-                            .position(|w| w == b"\n\n")
-                            .map(|i| (i, i + 2))
-                    })
-                    .unwrap();
-                let cgi_headers = String::from_utf8_lossy(&output.stdout[..split.0]).to_string();
-                let cgi_body = &output.stdout[split.1..];
-                let mut status = "200 OK".to_string();
-                let mut response = Vec::new();
-                for h in cgi_headers.lines() {
-                    match h.split_once(':') {
-                        Some((k, v)) if k.eq_ignore_ascii_case("status") => {
-                            status = v.trim().to_string()
-                        }
-                        Some(_) => response.extend_from_slice(format!("{h}\r\n").as_bytes()),
-                        None => {}
-                    }
-                }
-                let head = format!(
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    cgi_body.len()
-                );
-                let _ = out.write_all(head.as_bytes());
-                let _ = out.write_all(&response);
-                let _ = out.write_all(b"\r\n");
-                let _ = out.write_all(cgi_body);
-            }
-        });
-        GitHttpServer { url, stop }
-    }
-}
-
 #[test]
 fn pushes_over_smart_http_with_the_token_and_undoes_a_refused_push() {
     let w = World::new();
-    let root = w.remote.path().parent().unwrap();
-    let name = w.remote.path().file_name().unwrap().to_str().unwrap();
+    let root = w.project.path(".");
+    let name = "remote.git";
 
     // A git server that wants another token: the push is refused with a
     // clear error, and everything is undone.
-    let strict = GitHttpServer::start(root, "ghp_someone_elses_token");
-    git(
-        w.dir(),
-        &[
-            "remote",
-            "set-url",
-            "origin",
-            &format!("{}/{name}", strict.url),
-        ],
-    );
+    let strict = GitHttpServer::start(&root, "ghp_someone_elses_token");
+    w.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        &format!("{}/{name}", strict.url),
+    ]);
     let run = w.rotate(&[]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("answered HTTP 401"), "{run}");
@@ -773,31 +616,25 @@ fn pushes_over_smart_http_with_the_token_and_undoes_a_refused_push() {
     w.assert_untouched(&run);
 
     // The same push with the token it wants.
-    let server = GitHttpServer::start(root, GH_TOKEN);
-    git(
-        w.dir(),
-        &[
-            "remote",
-            "set-url",
-            "origin",
-            &format!("{}/{name}", server.url),
-        ],
-    );
+    let server = GitHttpServer::start(&root, GH_TOKEN);
+    w.git(&[
+        "remote",
+        "set-url",
+        "origin",
+        &format!("{}/{name}", server.url),
+    ]);
     let run = w.rotate(&[]);
     assert_eq!(run.code, 0, "{run}");
-    let branch = git(w.dir(), &["symbolic-ref", "--short", "HEAD"]);
+    let branch = w.git(&["symbolic-ref", "--short", "HEAD"]);
     assert!(branch.starts_with("till-scan/rotate-"));
     assert_eq!(
-        git(w.remote.path(), &["rev-parse", &branch]),
-        git(w.dir(), &["rev-parse", &branch])
+        w.remote_git(&["rev-parse", &branch]),
+        w.git(&["rev-parse", &branch])
     );
     // As after any push through a named remote: its tracking ref follows.
     assert_eq!(
-        git(
-            w.dir(),
-            &["rev-parse", &format!("refs/remotes/origin/{branch}")]
-        ),
-        git(w.dir(), &["rev-parse", &branch])
+        w.git(&["rev-parse", &format!("refs/remotes/origin/{branch}")]),
+        w.git(&["rev-parse", &branch])
     );
     assert_eq!(w.github.create_bodies().len(), 1);
 }

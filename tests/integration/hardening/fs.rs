@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::*;
+use crate::support::*;
 
 /// A synthetic key in the shape of the built-in `groq.api-key` rule.
 const KEY: &str = "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";

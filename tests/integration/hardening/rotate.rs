@@ -9,15 +9,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::common::*;
 use crate::support::github_double::GitHubDouble;
 use crate::support::http::Reply;
+use crate::support::keys::{AWS, OPENAI};
 use crate::support::till_double::TillDouble;
+use crate::support::*;
 
 const ADMIN_KEY: &str = "till_admin_Hq7Zr2Xv9Kp4Lm8NwB3c";
 const GH_TOKEN: &str = "ghp_Hardening0123456789abcdefABCDEF99";
-const OPENAI: &str = "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";
-const AWS: &str = "AKIAVQJXXVBOTHD2WTFL";
 
 /// Long enough for the retries of a 5xx, short enough to catch a hang.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -43,7 +42,7 @@ impl World {
             &format!("aws_access_key_id = {AWS}\n"),
         );
         p.git_commit("repo", "app with keys");
-        p.git(".", &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+        p.git_init_bare("remote.git");
         let remote = p.path("remote.git");
         p.git(
             "repo",
@@ -61,14 +60,7 @@ impl World {
         let mut c = self.p.command(&["rotate"]);
         c.args(args).current_dir(self.p.path("repo"));
         isolate(&mut c, &self.p);
-        c.env("TILL_ADMIN_KEY", ADMIN_KEY)
-            .env("TILL_API_URL", self.till.url())
-            .env("GITHUB_TOKEN", GH_TOKEN)
-            .env("GITHUB_API_URL", self.github.url())
-            .env("GITHUB_REPOSITORY", "acme/app")
-            .env("TILL_SCAN_RETRY_BACKOFF_MS", "5")
-            .env("TILL_SCAN_HTTP_TIMEOUT", "3")
-            .env_remove("GITHUB_SERVER_URL");
+        point_at_doubles(&mut c, &self.till, ADMIN_KEY, &self.github, GH_TOKEN);
         c
     }
 

@@ -1,9 +1,6 @@
 //! The test doubles speak real HTTP to the real clients: Till's admin API to
 //! ureq, GitHub's REST API to octocrab.
 
-#[path = "support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use octocrab::models::IssueState;
@@ -12,8 +9,8 @@ use octocrab::service::middleware::retry::RetryConfig;
 use octocrab::Octocrab;
 use serde_json::{json, Value};
 
-use support::github_double::GitHubDouble;
-use support::till_double::TillDouble;
+use crate::support::github_double::GitHubDouble;
+use crate::support::till_double::TillDouble;
 
 const ADMIN: &str = "till_admin_test";
 const UPSTREAM: &str = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH";

@@ -1,10 +1,11 @@
-//! Helpers for integration tests: a temp project directory and a way to run
-//! the built binary in it.
-#![allow(dead_code)]
+//! A temp project directory per test, the runner for the built binary in
+//! it, and the one isolated `git` helper with the repository builders. Every
+//! test gets its own directory; nothing changes the test process's current
+//! directory or environment (each command gets its own).
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 pub struct Project {
     pub dir: tempfile::TempDir,
@@ -79,12 +80,7 @@ impl Project {
 /// Runs a prepared command with `input` on standard input.
 pub fn run_command(mut command: Command, input: &[u8]) -> Run {
     {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn till-scan");
+        let mut child = spawn_piped(&mut command);
         child.stdin.take().unwrap().write_all(input).unwrap();
         let out = child.wait_with_output().unwrap();
         Run {
@@ -95,58 +91,130 @@ pub fn run_command(mut command: Command, input: &[u8]) -> Run {
     }
 }
 
+/// Starts `command` with all three standard streams piped.
+fn spawn_piped(command: &mut Command) -> std::process::Child {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn till-scan")
+}
+
 // ------------------------------------------------------------------ git
 
 /// Date given to every commit the helpers make, so shas are reproducible.
 pub const GIT_DATE: &str = "2024-03-01T12:00:00+00:00";
 
-/// Removes environment that would point git, libgit2 or till-scan elsewhere,
-/// and gives them a HOME inside the project: no user, system or global git
-/// config (hooksPath, signing, default branch) leaks into a test.
-pub fn isolate(c: &mut Command, p: &Project) {
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_AUTHOR_NAME",
-        "GIT_AUTHOR_EMAIL",
-        "GIT_COMMITTER_NAME",
-        "GIT_COMMITTER_EMAIL",
-        "PRE_COMMIT_FROM_REF",
-        "PRE_COMMIT_TO_REF",
-        "PRE_COMMIT_LOCAL_BRANCH",
-        "TILL_SCAN",
-    ] {
+/// Inherited variables that would point git, libgit2, pre-commit or
+/// till-scan at another repository, index, object store, identity, range or
+/// hook state (set, for one, when the tests run from inside a git hook).
+const INHERITED: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_PREFIX",
+    "GIT_NAMESPACE",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+    "GIT_COMMITTER_DATE",
+    "PRE_COMMIT",
+    "PRE_COMMIT_FROM_REF",
+    "PRE_COMMIT_TO_REF",
+    "PRE_COMMIT_LOCAL_BRANCH",
+    "PRE_COMMIT_ORIGIN",
+    "PRE_COMMIT_SOURCE",
+    "PRE_COMMIT_ALLOW_NO_CONFIG",
+    "PRE_COMMIT_NO_CONCURRENCY",
+    "SKIP",
+    "TILL_SCAN",
+];
+
+/// Removes the [`INHERITED`] variables and turns off system and global git
+/// config and git's credential prompt. Leaves HOME alone: for commands that
+/// need the user's toolchains (the pre-commit tests' `cargo install`).
+pub fn clean_env(c: &mut Command) -> &mut Command {
+    for var in INHERITED {
         c.env_remove(var);
     }
-    let home = p.path(".home");
-    std::fs::create_dir_all(&home).unwrap();
-    c.env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
+    c.env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_TERMINAL_PROMPT", "0")
+}
+
+/// [`clean_env`], HOME and XDG_CONFIG_HOME in `home` (libgit2 reads its
+/// global config from there) and the fixed commit dates.
+pub fn isolate_home<'c>(c: &'c mut Command, home: &Path) -> &'c mut Command {
+    std::fs::create_dir_all(home).unwrap();
+    clean_env(c)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_AUTHOR_DATE", GIT_DATE)
-        .env("GIT_COMMITTER_DATE", GIT_DATE);
+        .env("GIT_COMMITTER_DATE", GIT_DATE)
+}
+
+/// [`isolate_home`] with the home `.home` inside the project: no user, system
+/// or global git config (hooksPath, signing, default branch) and no inherited
+/// repository leaks into a test.
+pub fn isolate(c: &mut Command, p: &Project) {
+    isolate_home(c, &p.path(".home"));
+}
+
+/// Asserts that git succeeded, naming the command, directory and output.
+fn assert_git_ok(out: &Output, args: &[&str], dir: &Path) {
+    assert!(
+        out.status.success(),
+        "git {args:?} in {} failed: {}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Project {
-    /// Runs git in `dir` (relative to the project), isolated; asserts
-    /// success and returns trimmed stdout.
-    pub fn git(&self, dir: &str, args: &[&str]) -> String {
+    /// Runs git in `dir` (relative to the project), isolated, with `envs`
+    /// added; returns its output whether it succeeded or not.
+    pub fn git_output(&self, dir: &str, args: &[&str], envs: &[(&str, &str)]) -> Output {
         let mut c = Command::new("git");
         c.args(args).current_dir(self.path(dir));
         isolate(&mut c, self);
-        let out = c.output().expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?} in {dir} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        c.envs(envs.iter().copied());
+        c.output().expect("run git")
+    }
+
+    /// [`Project::git_output`], asserting success; returns stdout.
+    pub fn git_bytes_env(&self, dir: &str, args: &[&str], envs: &[(&str, &str)]) -> Vec<u8> {
+        let out = self.git_output(dir, args, envs);
+        assert_git_ok(&out, args, &self.path(dir));
+        out.stdout
+    }
+
+    /// Raw stdout of a successful isolated git run in `dir`.
+    pub fn git_bytes(&self, dir: &str, args: &[&str]) -> Vec<u8> {
+        self.git_bytes_env(dir, args, &[])
+    }
+
+    /// Stdout (with trailing white space trimmed) of a successful isolated
+    /// git run in `dir`, with `envs` added.
+    pub fn git_env(&self, dir: &str, args: &[&str], envs: &[(&str, &str)]) -> String {
+        let out = self.git_bytes_env(dir, args, envs);
+        String::from_utf8_lossy(&out).trim_end().to_string()
+    }
+
+    /// Runs git in `dir` (relative to the project), isolated; asserts
+    /// success and returns stdout with trailing white space trimmed.
+    pub fn git(&self, dir: &str, args: &[&str]) -> String {
+        self.git_env(dir, args, &[])
     }
 
     /// A new repository at `dir` with branch `main` and a fixed identity.
@@ -161,12 +229,43 @@ impl Project {
 
     /// `git add -A && git commit -m msg` in `dir`; returns the new sha.
     pub fn git_commit(&self, dir: &str, msg: &str) -> String {
-        self.git(dir, &["add", "-A"]);
-        self.git(
+        self.git_commit_at(dir, msg, GIT_DATE)
+    }
+
+    /// [`Project::git_commit`] with author and committer date `date`.
+    pub fn git_commit_at(&self, dir: &str, msg: &str, date: &str) -> String {
+        let envs = [("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)];
+        self.git_env(dir, &["add", "-A"], &envs);
+        self.git_env(
             dir,
             &["commit", "-q", "--no-verify", "--allow-empty", "-m", msg],
+            &envs,
         );
         self.git(dir, &["rev-parse", "HEAD"])
+    }
+
+    /// A bare repository at `dir` whose default branch is `main`.
+    pub fn git_init_bare(&self, dir: &str) {
+        std::fs::create_dir_all(self.path(dir)).unwrap();
+        self.git(
+            dir,
+            &["-c", "init.defaultBranch=main", "init", "-q", "--bare"],
+        );
+    }
+
+    /// Runs till-scan in `dir` (relative to the project), isolated like
+    /// [`Project::git`], with `input` on standard input and `envs` added.
+    pub fn run_in_env(&self, dir: &str, args: &[&str], input: &[u8], envs: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        c.current_dir(self.path(dir));
+        isolate(&mut c, self);
+        c.envs(envs.iter().copied());
+        run_command(c, input)
+    }
+
+    /// [`Project::run_in_env`] with no extra environment.
+    pub fn run_in(&self, dir: &str, args: &[&str], input: &[u8]) -> Run {
+        self.run_in_env(dir, args, input, &[])
     }
 
     /// Runs till-scan in `dir` (relative to the project), isolated like
@@ -190,12 +289,7 @@ impl Project {
 /// Runs a prepared command like [`run_command`], but kills it and fails the
 /// test when it takes longer than `limit`.
 pub fn run_within(mut command: Command, input: &[u8], limit: std::time::Duration) -> Run {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn till-scan");
+    let mut child = spawn_piped(&mut command);
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     // Write from a thread: a child that never reads must not block the test.

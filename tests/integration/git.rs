@@ -2,89 +2,47 @@
 //! `git` CLI in a temp dir, scanned by the built binary (`git`, `staged`,
 //! `git --pre-push`, `baseline --git`, `install-hook`, `uninstall-hook`).
 
-mod common;
-
-use common::*;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-// Synthetic Groq keys (gsk_ + 52 alphanumerics), random, never real.
-const K1: &str = "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";
-const K2: &str = "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";
-const K3: &str = "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";
-const K4: &str = "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";
+use crate::support::keys::{K1, K2, K3, K4};
+use crate::support::*;
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
-const DEFAULT_DATE: &str = "2024-03-01T12:00:00+00:00";
 const AUTHOR: &str = "Alice Tester";
 const EMAIL: &str = "alice@tests.invalid";
 
 // ---------------------------------------------------------------- helpers
+//
+// Thin names over the support module's isolated git and till-scan runners.
 
-/// Removes environment that would point git or libgit2 elsewhere (the one
-/// definition in `common`).
-fn isolate(c: &mut Command, p: &Project) {
-    common::isolate(c, p);
-}
-
-/// Runs git in `dir` (relative to the project) with `envs`; returns the output.
 fn git_output(
     p: &Project,
     dir: &str,
     args: &[&str],
     envs: &[(&str, &str)],
 ) -> std::process::Output {
-    let mut c = Command::new("git");
-    c.args(args).current_dir(p.path(dir));
-    isolate(&mut c, p);
-    c.env("GIT_AUTHOR_DATE", DEFAULT_DATE)
-        .env("GIT_COMMITTER_DATE", DEFAULT_DATE);
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    c.output().expect("run git")
-}
-
-/// Runs git in `dir`, asserts success, returns trimmed stdout.
-fn git_env(p: &Project, dir: &str, args: &[&str], envs: &[(&str, &str)]) -> String {
-    let out = git_output(p, dir, args, envs);
-    assert!(
-        out.status.success(),
-        "git {args:?} in {dir} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    p.git_output(dir, args, envs)
 }
 
 fn git(p: &Project, dir: &str, args: &[&str]) -> String {
-    git_env(p, dir, args, &[])
+    p.git(dir, args)
 }
 
 /// A new repository at `dir` with branch `main` and a fixed identity.
 fn init(p: &Project, dir: &str) {
-    std::fs::create_dir_all(p.path(dir)).unwrap();
-    git(p, dir, &["-c", "init.defaultBranch=main", "init", "-q"]);
-    git(p, dir, &["config", "user.name", AUTHOR]);
-    git(p, dir, &["config", "user.email", EMAIL]);
-    git(p, dir, &["config", "commit.gpgsign", "false"]);
-    git(p, dir, &["config", "gc.auto", "0"]);
+    p.git_init(dir);
 }
 
 /// `git add -A && git commit -m msg` at `date`; returns the new sha.
 fn commit_at(p: &Project, dir: &str, msg: &str, date: &str) -> String {
-    let envs = [("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)];
-    git_env(p, dir, &["add", "-A"], &envs);
-    git_env(p, dir, &["commit", "-q", "--no-verify", "-m", msg], &envs);
-    git(p, dir, &["rev-parse", "HEAD"])
+    p.git_commit_at(dir, msg, date)
 }
 
 fn commit(p: &Project, dir: &str, msg: &str) -> String {
-    commit_at(p, dir, msg, DEFAULT_DATE)
+    p.git_commit(dir, msg)
 }
 
 /// Writes `rel` inside repository `repo`.
@@ -94,21 +52,14 @@ fn put(p: &Project, repo: &str, rel: &str, text: &str) {
 
 /// Runs till-scan with cwd `dir` (relative to the project) and `input` on stdin.
 fn till_in(p: &Project, dir: &str, args: &[&str], input: &[u8]) -> Run {
-    till_env(p, dir, args, input, &[])
+    p.run_in(dir, args, input)
 }
 
 /// `till_in` with extra environment variables.
 fn till_env(p: &Project, dir: &str, args: &[&str], input: &[u8], envs: &[(&str, &str)]) -> Run {
-    let mut c = p.command(args);
-    c.current_dir(p.path(dir));
-    isolate(&mut c, p);
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    run_command(c, input)
+    p.run_in_env(dir, args, input, envs)
 }
 
-/// Runs till-scan from the project root.
 /// `till-scan git --pre-push` in `repo` with git's ref lines on stdin.
 fn pre_push(p: &Project, input: &str) -> (Run, Vec<Value>) {
     let r = till_in(
@@ -140,6 +91,14 @@ fn scan_json(p: &Project, args: &[&str]) -> (Run, Value, Vec<Value>) {
     let json = r.json();
     let findings = json["findings"].as_array().unwrap().clone();
     (r, json, findings)
+}
+
+/// `scan_json` of `args` exits 0 with no findings; returns the run.
+fn assert_clean(p: &Project, args: &[&str]) -> Run {
+    let (r, _, findings) = scan_json(p, args);
+    assert_eq!(r.code, 0, "{args:?}: {r}");
+    assert!(findings.is_empty(), "{args:?}: {r}");
+    r
 }
 
 /// The findings whose secret is `key`.
@@ -276,9 +235,7 @@ fn range_sees_only_keys_introduced_in_the_range() {
     // Symbolic revisions work too, and an empty range is clean.
     let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", "main~1..main"]);
     assert_eq!(secrets(&findings), set(&[K2]), "{r}");
-    let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", "main~2..main~1"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["git", "repo", "--range", "main~2..main~1"]);
     // The full history has both.
     let (_, _, findings) = scan_json(&p, &["git", "repo"]);
     assert_eq!(secrets(&findings), set(&[K1, K2]));
@@ -306,9 +263,7 @@ fn branch_selects_history_and_default_covers_all_refs() {
     assert_eq!(r.code, 1, "{r}");
     assert_eq!(secrets(&findings), set(&[K1]));
 
-    let (r, _, findings) = scan_json(&p, &["git", "repo", "--branch", "main"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["git", "repo", "--branch", "main"]);
 }
 
 #[test]
@@ -419,9 +374,7 @@ fn renames_do_not_report_the_key_again() {
 
     for c in [&renamed, &edited] {
         let range = format!("{c}~1..{c}");
-        let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", &range]);
-        assert_eq!(r.code, 0, "{range}: {r}");
-        assert!(findings.is_empty(), "{range}: {r}");
+        assert_clean(&p, &["git", "repo", "--range", &range]);
     }
 }
 
@@ -454,9 +407,7 @@ fn deleted_lines_are_not_findings() {
 
     for c in [&removed, &deleted] {
         let range = format!("{c}~1..{c}");
-        let (r, _, findings) = scan_json(&p, &["git", "repo", "--range", &range]);
-        assert_eq!(r.code, 0, "{r}");
-        assert!(findings.is_empty(), "{r}");
+        assert_clean(&p, &["git", "repo", "--range", &range]);
     }
 }
 
@@ -481,9 +432,7 @@ fn since_skips_older_commits() {
     assert_eq!(secrets(&findings), set(&[K1, K2]));
     assert_eq!(findings.len(), 2);
 
-    let (r, _, findings) = scan_json(&p, &["git", "repo", "--since", "2025-01-01"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["git", "repo", "--since", "2025-01-01"]);
 }
 
 // ---------------------------------------------------------------- staged
@@ -534,9 +483,7 @@ fn staged_ignores_working_tree_only_changes() {
     // Untracked file.
     put(&p, "repo", "untracked.env", &format!("KEY={K2}\n"));
 
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    let r = assert_clean(&p, &["staged", "repo"]);
     assert!(!r.stderr.contains("blocked"), "{r}");
 }
 
@@ -553,9 +500,7 @@ fn staged_deletions_and_renames_of_a_key_are_clean() {
     git(&p, "repo", &["mv", "c.env", "renamed.env"]);
     git(&p, "repo", &["add", "-A"]);
 
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["staged", "repo"]);
 }
 
 #[test]
@@ -563,9 +508,7 @@ fn staged_works_in_a_repository_with_no_commits() {
     let p = Project::new();
     init(&p, "repo");
     // Nothing staged yet: clean.
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["staged", "repo"]);
 
     put(&p, "repo", "readme.md", "hello\n");
     put(
@@ -642,16 +585,12 @@ fn baseline_from_history_suppresses_git_staged_and_dir_scans() {
     assert!(json["summary"]["baselined"].as_u64().unwrap() >= 2, "{r}");
 
     // The files on disk.
-    let (r, _, findings) = scan_json(&p, &["dir", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["dir", "repo"]);
 
     // Staging the same secrets again (new paths) is accepted; a new one is not.
     put(&p, "repo", "copy.env", &format!("A={K1}\nB={K2}\n"));
     git(&p, "repo", &["add", "copy.env"]);
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["staged", "repo"]);
     put(&p, "repo", "new.env", &format!("C={K3}\n"));
     git(&p, "repo", &["add", "new.env"]);
     let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
@@ -723,12 +662,7 @@ fn pre_push_scans_only_commits_after_the_remote_sha() {
 #[test]
 fn pre_push_of_a_new_branch_scans_commits_not_on_any_remote() {
     let p = Project::new();
-    std::fs::create_dir_all(p.path("remote.git")).unwrap();
-    git(
-        &p,
-        "remote.git",
-        &["-c", "init.defaultBranch=main", "init", "-q", "--bare"],
-    );
+    p.git_init_bare("remote.git");
     init(&p, "repo");
     put(&p, "repo", "one.env", &format!("KEY={K1}\n"));
     commit(&p, "repo", "on main");
@@ -827,9 +761,7 @@ fn empty_repository_exits_0_with_a_no_commits_note() {
     let r = till(&p, &["git", "repo"]);
     assert_eq!(r.code, 0, "{r}");
     assert!(r.stderr.contains("no commits"), "{r}");
-    let (r, _, findings) = scan_json(&p, &["git", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["git", "repo"]);
     let r = till(&p, &["baseline", "--git", "repo"]);
     assert_eq!(r.code, 0, "{r}");
 }
@@ -1136,12 +1068,7 @@ fn installed_pre_commit_hook_blocks_a_staged_key() {
 #[test]
 fn installed_pre_push_hook_blocks_pushing_a_key() {
     let p = Project::new();
-    std::fs::create_dir_all(p.path("remote.git")).unwrap();
-    git(
-        &p,
-        "remote.git",
-        &["-c", "init.defaultBranch=main", "init", "-q", "--bare"],
-    );
+    p.git_init_bare("remote.git");
     init(&p, "repo");
     put(&p, "repo", "readme.md", "hello\n");
     commit(&p, "repo", "initial");
@@ -1355,9 +1282,7 @@ fn staged_reads_the_index_of_a_linked_worktree() {
     assert_eq!(r.code, 1, "{r}");
     assert_eq!(findings.len(), 1, "{r}");
     assert_eq!(findings[0]["path"], "key.env");
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty(), "{r}");
+    assert_clean(&p, &["staged", "repo"]);
 }
 
 #[test]
@@ -1389,7 +1314,5 @@ fn history_and_staged_honour_till_scanignore_and_config_excludes() {
 
     put(&p, "repo", "fixtures/more.env", &format!("KEY={K2}\n"));
     git(&p, "repo", &["add", "fixtures/more.env"]);
-    let (r, _, findings) = scan_json(&p, &["staged", "repo"]);
-    assert_eq!(r.code, 0, "{r}");
-    assert!(findings.is_empty());
+    assert_clean(&p, &["staged", "repo"]);
 }

@@ -14,9 +14,9 @@ use super::expr::Contexts;
 
 // Synthetic Groq keys (rotatable to Till), random, never real.
 /// Committed before the pull request's base: a PR scan must not report it.
-pub const K_OLD: &str = "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";
+pub const K_OLD: &str = crate::support::keys::K1;
 /// Committed in the pull request.
-pub const K_NEW: &str = "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";
+pub const K_NEW: &str = crate::support::keys::K2;
 pub const ZERO: &str = "0000000000000000000000000000000000000000";
 /// Stands in for `github.token`; not a credential anywhere.
 pub const FAKE_TOKEN: &str = "ghs_fake_token_for_tests_0000";
@@ -138,7 +138,7 @@ pub fn parse_output_file(text: &str) -> BTreeMap<String, String> {
 
 /// A temp origin, a workspace cloned from it, and the runner's directories.
 pub struct Fixture {
-    pub project: crate::common::Project,
+    pub project: crate::support::Project,
     /// The commit before the base: adds `old.env` with K_OLD.
     pub first: String,
     /// The pull request's base (main).
@@ -183,6 +183,7 @@ impl Fixture {
                 home.join(".config").display().to_string(),
             ),
             ("GIT_CONFIG_NOSYSTEM", "1".into()),
+            ("GIT_CONFIG_GLOBAL", "/dev/null".into()),
             ("GIT_TERMINAL_PROMPT", "0".into()),
             ("GIT_AUTHOR_NAME", "Alice Tester".into()),
             ("GIT_AUTHOR_EMAIL", "alice@tests.invalid".into()),
@@ -204,7 +205,7 @@ impl Fixture {
     /// main: `first` (old key), `base`; feature: `key_commit` (new key), `head`.
     /// Both pushed to a bare `origin.git`; `ws` is a full clone at `head`.
     pub fn new() -> Fixture {
-        let project = crate::common::Project::new();
+        let project = crate::support::Project::new();
         std::fs::create_dir_all(project.path("home")).unwrap();
         std::fs::create_dir_all(project.path("seed")).unwrap();
         std::fs::create_dir_all(project.path("runner-temp")).unwrap();

@@ -55,9 +55,7 @@ fn tools_dir() -> PathBuf {
     dir
 }
 
-fn till_scan_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_till-scan")
-}
+use crate::support::bin as till_scan_bin;
 
 // ---------------------------------------------------------------------------
 // Running commands
@@ -102,37 +100,8 @@ fn run_ok(cmd: &mut Command) -> Out {
 fn command(program: impl AsRef<OsStr>, dir: &Path) -> Command {
     let mut c = Command::new(program);
     c.current_dir(dir);
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_PREFIX",
-        "GIT_NAMESPACE",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_AUTHOR_NAME",
-        "GIT_AUTHOR_EMAIL",
-        "GIT_AUTHOR_DATE",
-        "GIT_COMMITTER_NAME",
-        "GIT_COMMITTER_EMAIL",
-        "GIT_COMMITTER_DATE",
-        "PRE_COMMIT",
-        "PRE_COMMIT_FROM_REF",
-        "PRE_COMMIT_TO_REF",
-        "PRE_COMMIT_ORIGIN",
-        "PRE_COMMIT_SOURCE",
-        "PRE_COMMIT_ALLOW_NO_CONFIG",
-        "PRE_COMMIT_NO_CONCURRENCY",
-        "SKIP",
-        "TILL_SCAN",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_TERMINAL_PROMPT", "0")
+    // HOME stays: pre-commit's `cargo install` needs the user's toolchains.
+    crate::support::clean_env(&mut c)
         .env("PRE_COMMIT_COLOR", "never")
         .env("NO_COLOR", "1")
         .env("CI", "true")
@@ -358,6 +327,19 @@ impl Repo {
         repo
     }
 
+    /// A new bare repository in a temp dir, added as this one's `origin`.
+    fn bare_origin(&self) -> tempfile::TempDir {
+        let remote = tempfile::tempdir().expect("temp dir");
+        run_ok(&mut git(remote.path(), &["init", "-q", "--bare"]));
+        self.git_ok(&[
+            "remote",
+            "add",
+            "origin",
+            &remote.path().display().to_string(),
+        ]);
+        remote
+    }
+
     /// `pre-commit ARGS` run in this repository.
     fn pre_commit(&self, args: &[&str]) -> Command {
         let mut c = command(pre_commit(), self.path());
@@ -516,6 +498,39 @@ fn leaked_line() -> (String, String) {
 
 const CLEAN_CONFIG: &str = "# Read the key from the environment.\nGROQ_API_KEY=\n";
 
+/// Stages a fresh key in `config.env`: `commit` must be refused, its output
+/// holding each of `needles` and not the key, and HEAD must not move. Then
+/// stages a clean `config.env`: `commit` must succeed and make a commit.
+/// Returns the key.
+fn commit_is_blocked_then_clean_passes(
+    user: &Repo,
+    needles: &[&str],
+    commit: impl Fn(&str) -> Out,
+) -> String {
+    let before = user.head();
+    let (key, line) = leaked_line();
+    user.write("config.env", &line);
+    user.git_ok(&["add", "config.env"]);
+    let blocked = commit("add config");
+    eprintln!("--- git commit, key staged:\n{blocked}");
+    assert!(!blocked.ok, "git commit went through with a key: {blocked}");
+    for needle in needles {
+        assert!(blocked.text.contains(needle), "no `{needle}` in: {blocked}");
+    }
+    assert!(!blocked.text.contains(&key), "key printed: {blocked}");
+    assert_eq!(user.head(), before, "a commit was made");
+
+    user.write("config.env", CLEAN_CONFIG);
+    user.git_ok(&["add", "config.env"]);
+    let committed = commit("add config");
+    assert!(
+        committed.ok,
+        "git commit of a clean file failed: {committed}"
+    );
+    assert_ne!(user.head(), before, "no commit was made");
+    key
+}
+
 // ---------------------------------------------------------------------------
 // Tests
 
@@ -624,27 +639,11 @@ fn installed_system_hook_blocks_git_commit() {
             .env("PRE_COMMIT_HOME", home.path()))
     };
 
-    let before = user.head();
-    let (key, line) = leaked_line();
-    user.write("config.env", &line);
-    user.git_ok(&["add", "config.env"]);
-    let blocked = commit("add config");
-    eprintln!("--- git commit, key staged:\n{blocked}");
-    assert!(!blocked.ok, "git commit went through with a key: {blocked}");
-    for needle in ["config.env", "groq.api-key", "this commit is blocked"] {
-        assert!(blocked.text.contains(needle), "no `{needle}` in: {blocked}");
-    }
-    assert!(!blocked.text.contains(&key), "key printed: {blocked}");
-    assert_eq!(user.head(), before, "a commit was made");
-
-    user.write("config.env", CLEAN_CONFIG);
-    user.git_ok(&["add", "config.env"]);
-    let committed = commit("add config");
-    assert!(
-        committed.ok,
-        "git commit of a clean file failed: {committed}"
+    commit_is_blocked_then_clean_passes(
+        &user,
+        &["config.env", "groq.api-key", "this commit is blocked"],
+        commit,
     );
-    assert_ne!(user.head(), before, "no commit was made");
 }
 
 /// The `language: rust` hooks, built by pre-commit with `cargo install`:
@@ -666,14 +665,7 @@ fn rust_hooks_build_and_block_commit_and_push() {
         ".pre-commit-config.yaml",
         &config_yaml(&hook_repo, &rev, &["till-scan", "till-scan-pre-push"]),
     )]);
-    let remote = tempfile::tempdir().expect("temp dir");
-    run_ok(&mut git(remote.path(), &["init", "-q", "--bare"]));
-    user.git_ok(&[
-        "remote",
-        "add",
-        "origin",
-        &remote.path().display().to_string(),
-    ]);
+    let remote = user.bare_origin();
 
     // No till-scan of ours on PATH: the hooks must run the one pre-commit built.
     let env = |c: &mut Command| {
@@ -718,25 +710,10 @@ fn rust_hooks_build_and_block_commit_and_push() {
     };
 
     // pre-commit stage: a staged key blocks the commit.
-    let before = user.head();
-    let (key, line) = leaked_line();
-    user.write("config.env", &line);
-    user.git_ok(&["add", "config.env"]);
-    let blocked = git_with_hooks(&["commit", "-q", "-m", "add config"]);
-    eprintln!("--- git commit, key staged:\n{blocked}");
-    assert!(!blocked.ok, "git commit went through with a key: {blocked}");
-    for needle in ["- hook id: till-scan", "config.env", "groq.api-key"] {
-        assert!(blocked.text.contains(needle), "no `{needle}` in: {blocked}");
-    }
-    assert!(!blocked.text.contains(&key), "key printed: {blocked}");
-    assert_eq!(user.head(), before, "a commit was made");
-
-    user.write("config.env", CLEAN_CONFIG);
-    user.git_ok(&["add", "config.env"]);
-    let committed = git_with_hooks(&["commit", "-q", "-m", "add config"]);
-    assert!(
-        committed.ok,
-        "git commit of a clean file failed: {committed}"
+    let key = commit_is_blocked_then_clean_passes(
+        &user,
+        &["- hook id: till-scan", "config.env", "groq.api-key"],
+        |message| git_with_hooks(&["commit", "-q", "-m", message]),
     );
 
     // pre-push stage: a clean history pushes ...
@@ -788,14 +765,7 @@ fn pre_push_under_pre_commit_scans_the_first_push_of_a_repository() {
                   stages: [pre-push]\n";
     let user =
         Repo::with_initial_commit(&[(".pre-commit-config.yaml", config), ("config.env", &line)]);
-    let remote = tempfile::tempdir().expect("temp dir");
-    run_ok(&mut git(remote.path(), &["init", "-q", "--bare"]));
-    user.git_ok(&[
-        "remote",
-        "add",
-        "origin",
-        &remote.path().display().to_string(),
-    ]);
+    let _remote = user.bare_origin();
     let bin_dir = Path::new(till_scan_bin()).parent().expect("bin dir");
     let path = path_with(bin_dir);
     run_ok(

@@ -5,13 +5,9 @@
 
 use std::time::Duration;
 
-use crate::common::*;
+use crate::support::*;
 
-// Synthetic Groq keys (gsk_ + 52 alphanumerics), random, never real.
-const K1: &str = "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";
-const K2: &str = "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";
-const K3: &str = "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";
-const K4: &str = "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";
+use crate::support::keys::{K1, K2, K3, K4};
 
 /// Long enough for a debug build on a busy machine; a hang is forever.
 const LIMIT: Duration = Duration::from_secs(60);

@@ -1,9 +1,8 @@
 //! Hardening regressions: what reports may print and where they may go.
 
-use crate::common::*;
+use crate::support::*;
 
-// A synthetic Groq key (gsk_ + 52 alphanumerics), random, never real.
-const KEY: &str = "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";
+use crate::support::keys::K1 as KEY;
 
 #[test]
 fn github_format_never_passes_escape_sequences_to_the_log() {
