@@ -60,7 +60,7 @@ pub fn masked(result: &ScanResult) -> Option<ScanResult> {
 mod tests {
     use super::*;
     use crate::finding::{CommitInfo, Finding};
-    use crate::report::json::sample;
+    use crate::report::sample;
     use crate::scan::{Diagnostic, SkipReason, Skipped};
 
     const KEY: &str = "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";

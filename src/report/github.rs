@@ -94,7 +94,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::json::sample::{self, ACME_SECRET, OTHER_SECRET};
+    use super::super::sample::{self, ACME_SECRET, OTHER_SECRET};
     use super::*;
 
     #[test]

@@ -211,7 +211,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::json::sample::{self, ACME_SECRET, ODD_PATH, OTHER_SECRET};
+    use super::super::sample::{self, ACME_SECRET, ODD_PATH, OTHER_SECRET};
     use super::*;
 
     fn render(redact: bool, color: bool) -> String {

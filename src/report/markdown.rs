@@ -270,7 +270,7 @@ fn write_advice(out: &mut dyn Write) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::json::sample::{self, ACME_SECRET, ODD_PATH, OTHER_SECRET};
+    use super::super::sample::{self, ACME_SECRET, ODD_PATH, OTHER_SECRET};
     use super::*;
 
     fn render(redact: bool) -> String {

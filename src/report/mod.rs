@@ -14,6 +14,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+#[cfg(test)]
+pub(crate) mod sample;
 pub mod sarif;
 pub mod target;
 

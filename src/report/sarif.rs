@@ -205,7 +205,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::json::sample::{self, ACME_SECRET, OTHER_SECRET};
+    use super::super::sample::{self, ACME_SECRET, OTHER_SECRET};
     use super::*;
 
     const SCHEMA: &str = include_str!("../../tests/fixtures/sarif-schema-2.1.0.json");

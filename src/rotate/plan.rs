@@ -151,7 +151,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::json::sample;
+    use crate::report::sample;
 
     type Occ<'a> = (&'a str, Option<&'a str>, &'a str, &'a str, usize);
 
