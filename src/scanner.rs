@@ -252,11 +252,13 @@ impl Scanner {
         let mut findings: Vec<Finding> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         for (hit, location) in std::mem::take(&mut *lock(&t.found)) {
-            let i = *index.entry(hit.fingerprint).or_insert_with(|| {
-                findings.push(Finding::new(
-                    self.matcher.rule(hit.rule).clone(),
-                    hit.secret,
-                ));
+            let i = *index.entry(hit.fingerprint.clone()).or_insert_with(|| {
+                findings.push(Finding {
+                    rule: self.matcher.rule(hit.rule).clone(),
+                    secret: hit.secret,
+                    fingerprint: hit.fingerprint,
+                    locations: Vec::new(),
+                });
                 findings.len() - 1
             });
             findings[i].locations.push(location);

@@ -39,7 +39,7 @@ pub fn write_baseline(
         None => {
             let root = scan_root(&paths);
             let setup = setup(common, &root, false)?;
-            let (result, complete) = scan_paths(common, &paths, &setup)?;
+            let (result, complete) = scan_paths(&paths, &setup)?;
             (root, setup, result, complete)
         }
     };

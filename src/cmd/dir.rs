@@ -27,7 +27,7 @@ pub fn scan_root(paths: &[PathBuf]) -> PathBuf {
 }
 
 /// Scans paths; the flag says whether every path given could be scanned.
-pub fn scan_paths(_common: &Args, paths: &[PathBuf], setup: &Setup) -> Result<(ScanResult, bool)> {
+pub fn scan_paths(paths: &[PathBuf], setup: &Setup) -> Result<(ScanResult, bool)> {
     let root = scan_root(paths);
     let opts = setup.fs_options(&root)?;
     let started = Instant::now();
@@ -48,7 +48,7 @@ pub fn scan_dir(common: &Args, paths: Vec<PathBuf>) -> Result<Outcome> {
     let paths = default_paths(paths);
     let root = scan_root(&paths);
     let setup = setup(common, &root, true)?;
-    let (result, complete) = scan_paths(common, &paths, &setup)?;
+    let (result, complete) = scan_paths(&paths, &setup)?;
     let outcome = finish(common, &setup, &result, complete);
     exit_without_freeing(setup);
     outcome

@@ -21,7 +21,7 @@ use crate::cli::{ColorChoice, Common, Format, RotateArgs};
 use crate::config::{Config, DEFAULT_MAX_FILE_SIZE};
 use crate::matcher::{Matcher, Workload};
 use crate::rotate;
-use crate::rules::{Rule, RuleSet};
+use crate::rules::RuleSet;
 use crate::scanner::Scanner;
 use crate::sources::fs::FsOptions;
 use crate::sources::git::{HistoryOptions, Revisions};
@@ -82,7 +82,6 @@ pub struct Settings {
 /// The parts a scan runs with, built from its [`Settings`] (which it derefs
 /// to, so a command reads `setup.threads` beside `setup.scanner`).
 pub struct Setup {
-    pub rules: Vec<Rule>,
     pub scanner: Scanner,
     pub settings: Settings,
 }
@@ -220,7 +219,6 @@ impl Settings {
             eprintln!("{note}");
         }
         Ok(Setup {
-            rules: set.rules,
             scanner,
             settings: self,
         })
