@@ -52,7 +52,7 @@ pub fn run(cli: Cli, env: Env) -> Result<Outcome> {
         Command::UninstallHook { repo, pre_push } => {
             cmd::hook::uninstall_hook(&args, repo, pre_push)
         }
-        Command::Rules(RulesCommand::List) => cmd::rules::rules_list(&args),
+        Command::Rules(RulesCommand::List(filter)) => cmd::rules::rules_list(&args, &filter),
         Command::Rules(RulesCommand::Check { dir }) => {
             cmd::rules::rules_check(&args, dir.as_deref())
         }

@@ -154,12 +154,31 @@ pub struct HistoryArgs {
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// List the rules in force (built-in, --rules and config rule dirs).
-    List,
+    List(RuleFilter),
     /// Compile every rule and prove its examples and negative examples.
     Check {
         /// A directory (or file) of rule files to check instead of the rules in force.
         dir: Option<PathBuf>,
     },
+}
+
+/// Which rules `rules list` shows; filters combine (a rule must pass all).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RuleFilter {
+    /// Only rules of this provider (case-insensitive; part of the name is
+    /// enough: `--provider google` lists Google and Google Cloud).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Only rules whose keys Till can proxy (the ones `rotate` can replace).
+    #[arg(long)]
+    pub till: bool,
+    /// Only rules of this catalogue group (`ai`, `cloud`, `code`, ...;
+    /// `custom` for user rules).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Print rules and providers counted by group instead of the rules.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 /// One more report of the same scan: `--also-write FORMAT=PATH`.

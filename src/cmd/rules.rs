@@ -3,13 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
 
 use super::output::write_stdout;
 use super::Outcome;
-use crate::cli::Format;
+use crate::cli::{Format, RuleFilter};
 use crate::matcher;
-use crate::rules::RuleSet;
+use crate::report::plural;
+use crate::rules::{Rule, RuleSet};
 use crate::settings::{Args, Settings};
 
 /// The rules a scan of the current directory would run.
@@ -18,17 +22,75 @@ fn rules_for_listing(common: &Args) -> Result<RuleSet> {
     Settings::resolve(common, &root)?.rule_set()
 }
 
-pub fn rules_list(common: &Args) -> Result<Outcome> {
+impl RuleFilter {
+    pub fn keeps(&self, rule: &Rule) -> bool {
+        let provider = self.provider.as_deref().map(str::to_lowercase);
+        provider.is_none_or(|p| rule.provider.to_lowercase().contains(&p))
+            && (!self.till || rule.till_provider.is_some())
+            && self
+                .group
+                .as_deref()
+                .is_none_or(|g| rule.group.eq_ignore_ascii_case(g))
+    }
+}
+
+/// Rules and distinct providers per group, in group order, then the total.
+pub fn counts_by_group<'a>(
+    rules: impl IntoIterator<Item = &'a Rule>,
+) -> Vec<(String, usize, usize)> {
+    let mut groups: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    let mut all = BTreeSet::new();
+    let mut total = 0;
+    for rule in rules {
+        let entry = groups.entry(rule.group.as_str()).or_default();
+        entry.0 += 1;
+        entry.1.insert(rule.provider.as_str());
+        all.insert(rule.provider.as_str());
+        total += 1;
+    }
+    let mut rows: Vec<_> = groups
+        .into_iter()
+        .map(|(g, (n, p))| (g.to_string(), n, p.len()))
+        .collect();
+    rows.push(("total".to_string(), total, all.len()));
+    rows
+}
+
+pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
     let set = rules_for_listing(common)?;
+    let rules: Vec<&Rule> = set.rules.iter().filter(|r| filter.keeps(r)).collect();
     let json = common.format == Some(Format::Json);
+    match common.format {
+        None | Some(Format::Human) | Some(Format::Json) => {}
+        Some(other) => bail!(
+            "`rules list` writes human or json output, not {}",
+            other
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string())
+        ),
+    }
     write_stdout(|out| {
-        if json {
-            let list: Vec<_> = set
-                .rules
+        if filter.summary {
+            let rows = counts_by_group(rules.iter().copied());
+            if json {
+                let list: Vec<_> = rows
+                    .iter()
+                    .map(|(g, n, p)| serde_json::json!({"group": g, "rules": n, "providers": p}))
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+            } else {
+                writeln!(out, "{:16} {:>6} {:>10}", "group", "rules", "providers")?;
+                for (g, n, p) in &rows {
+                    writeln!(out, "{g:16} {n:>6} {p:>10}")?;
+                }
+            }
+        } else if json {
+            let list: Vec<_> = rules
                 .iter()
                 .map(|r| {
                     serde_json::json!({
                         "id": r.id, "name": r.name, "provider": r.provider,
+                        "group": r.group,
                         "till_provider": r.till_provider, "keywords": r.keywords,
                         "references": r.references, "origin": r.origin,
                     })
@@ -36,17 +98,25 @@ pub fn rules_list(common: &Args) -> Result<Outcome> {
                 .collect();
             writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
         } else {
-            for r in &set.rules {
+            for r in &rules {
                 let till = r
                     .till_provider
                     .as_deref()
                     .map(|t| format!("  [rotatable: {t}]"))
                     .unwrap_or_default();
-                writeln!(out, "{:40} {:24} {}{till}", r.id, r.provider, r.name)?;
+                writeln!(
+                    out,
+                    "{:40} {:13} {:24} {}{till}",
+                    r.id, r.group, r.provider, r.name
+                )?;
             }
-            let providers: std::collections::BTreeSet<_> =
-                set.rules.iter().map(|r| r.provider.as_str()).collect();
-            writeln!(out, "{} rules, {} providers", set.len(), providers.len())?;
+            let providers: BTreeSet<_> = rules.iter().map(|r| r.provider.as_str()).collect();
+            writeln!(
+                out,
+                "{}, {}",
+                plural(rules.len(), "rule", "rules"),
+                plural(providers.len(), "provider", "providers")
+            )?;
         }
         Ok(())
     })?;

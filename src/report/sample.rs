@@ -71,6 +71,7 @@ pub fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references
         examples: vec![],
         negative_examples: vec![],
         origin: "test:1".into(),
+        group: "custom".into(),
         builtin: false,
     }
 }

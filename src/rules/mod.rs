@@ -123,6 +123,9 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// Where the rule was defined, `file:line`, for error messages.
     pub origin: String,
+    /// The catalogue group of a built-in rule (its folder under `rules/`,
+    /// such as `ai` or `cloud`); `custom` for user rules.
+    pub group: String,
     /// Embedded in the binary (its patterns are proven by the test suite and
     /// compile lazily); user rules are compiled when loaded.
     pub builtin: bool,
@@ -155,7 +158,14 @@ impl RuleSet {
         use rayon::prelude::*;
         let parsed: Vec<Result<Vec<Rule>, RuleError>> = BUILTIN_RULE_FILES
             .par_iter()
-            .map(|(name, text)| parse_rules(&format!("rules/{name}"), text, false))
+            .map(|(name, text)| {
+                let mut rules = parse_rules(&format!("rules/{name}"), text, false)?;
+                let group = name.split_once('/').map_or("", |(group, _)| group);
+                for rule in &mut rules {
+                    rule.group = group.to_string();
+                }
+                Ok(rules)
+            })
             .collect();
         let mut set = RuleSet::default();
         for rules in parsed {
@@ -164,18 +174,12 @@ impl RuleSet {
         Ok(set)
     }
 
-    /// Loads every `*.toml` file of a directory, in name order.
+    /// Loads every `*.toml` file of a directory and of its subdirectories
+    /// (a user's rules may be grouped the way the built-in ones are), in
+    /// path order.
     pub fn load_dir(dir: &Path) -> Result<RuleSet, RuleError> {
-        let io_err = |e: std::io::Error| RuleError {
-            file: dir.display().to_string(),
-            line: None,
-            message: format!("cannot read rule directory: {e}"),
-        };
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .map_err(io_err)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
+        let mut files = Vec::new();
+        collect_rule_files(dir, 0, &mut files)?;
         files.sort();
         let mut set = RuleSet::default();
         for path in files {
@@ -239,6 +243,33 @@ impl RuleSet {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+}
+
+/// Rule directories nested deeper than this are not read: a symlink loop
+/// must not make loading rules recurse forever.
+const MAX_RULE_DIR_DEPTH: usize = 8;
+
+fn collect_rule_files(
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<std::path::PathBuf>,
+) -> Result<(), RuleError> {
+    let io_err = |e: std::io::Error| RuleError {
+        file: dir.display().to_string(),
+        line: None,
+        message: format!("cannot read rule directory: {e}"),
+    };
+    for entry in std::fs::read_dir(dir).map_err(io_err)? {
+        let path = entry.map_err(io_err)?.path();
+        if path.is_dir() {
+            if depth < MAX_RULE_DIR_DEPTH {
+                collect_rule_files(&path, depth + 1, files)?;
+            }
+        } else if path.extension().is_some_and(|x| x == "toml") {
+            files.push(path);
+        }
+    }
+    Ok(())
 }
 
 fn split_origin(origin: &str) -> (String, Option<usize>) {

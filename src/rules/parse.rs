@@ -152,6 +152,7 @@ pub(super) fn parse_rules(
             examples: spec.examples,
             negative_examples: spec.negative_examples,
             origin: format!("{file}:{id_line}"),
+            group: "custom".to_string(),
             builtin: !check_patterns,
         });
     }
