@@ -49,6 +49,24 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "fake",
 ];
 
+/// Values that vendors publish in their own documentation and that are
+/// therefore copied into countless tutorials, tests and READMEs. They are
+/// matched as substrings, case-sensitively (AWS's documentation pair carries
+/// `EXAMPLE` and is caught by [`PLACEHOLDER_WORDS`]).
+const DOCUMENTATION_VALUES: &[&str] = &[
+    // Stripe's API reference and quick starts (test mode).
+    "4eC39HqLyjWDarjtT1zdp7dc",
+    "TYooMQauvdEDq54NiTphI7jx",
+    "BQokikJOvBiI2HlWgH4olfQ2",
+    "26PHem9AhJZvU623DfE1x4sd",
+    // Slack's token documentation.
+    "pdFZKVeTuE8sk7oOcBrzbqgy",
+    // GitHub's documentation of personal access tokens.
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    // The token jwt.io shows by default (its signature).
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+];
+
 /// Runs that betray a made-up value.
 const SEQUENCES: &[&str] = &["abcdefgh", "12345678", "23456789", "987654321", "qwertyui"];
 
@@ -76,6 +94,12 @@ const LONG_SECRET: usize = 200;
 
 /// True when `secret` looks like a documentation or template value.
 pub fn is_placeholder(secret: &[u8]) -> bool {
+    if DOCUMENTATION_VALUES
+        .iter()
+        .any(|v| memchr::memmem::find(secret, v.as_bytes()).is_some())
+    {
+        return true;
+    }
     let lower = secret.to_ascii_lowercase();
     let contains = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
     if secret.len() > LONG_SECRET {
@@ -182,6 +206,8 @@ mod tests {
             "****************",
             "sk-...",
             "{{ secrets.KEY }}",
+            "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+            "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }

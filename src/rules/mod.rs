@@ -280,6 +280,8 @@ fn split_origin(origin: &str) -> (String, Option<usize>) {
 }
 
 #[cfg(test)]
+mod contexts;
+#[cfg(test)]
 mod tests;
 
 #[cfg(test)]

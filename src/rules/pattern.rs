@@ -1,17 +1,94 @@
 //! Rule patterns: the `{{name}}` templates they may use, and how a pattern
 //! is compiled (bytes, ASCII classes, size limits) the way the matcher runs it.
 
+// The pieces of `{{near}}`, as macros so that `concat!` can join them into
+// one `&'static str`.
+
+/// The rest of the identifier that holds the provider word:
+/// `mistral_api_key`, `MISTRAL.API.KEY`, `MistralClient`, `mistral-key`.
+macro_rules! ident_rest {
+    () => {
+        r#"[\w.\-(]{0,40}?"#
+    };
+}
+
+/// What may close a name before its separator: quotes (also JSON-escaped,
+/// `\"`, as in notebook cells), `]` (`os.environ["X"]`, `[section]`), `)`.
+macro_rules! closers {
+    () => {
+        r#"(?:\\?["'`]|[\]\)]){0,2}"#
+    };
+}
+
+/// One step down a structure to the field that holds the value:
+/// - a nested YAML / JSON / TOML / INI level (`mistral:\n  api_key:`,
+///   `"mistral": {"apiKey":`, `[mistral]\napi_key =`), possibly past up to
+///   three sibling lines (`model: …`) when the field is named like a secret;
+/// - a Kubernetes `env:` entry (`- name: MISTRAL_API_KEY\n  value: …`).
+macro_rules! hop {
+    () => {
+        concat!(
+            r#"(?:(?:\\?["'`])?[ \t]*(?:\]|[:=][ \t]*\{?|\{)[ \t]*(?:\r?\n[ \t]*(?:-[ \t]*)?)?"#,
+            r#"(?:[ \t]*[\w.\-"']+[ \t]*[:=][^\r\n]*\r?\n[ \t]*){0,3}?"#,
+            r#"(?:<|\\?["'])?[\w.\-]{0,40}?"#,
+            closers!(),
+            r#"|[ \t]*\r?\n[ \t]*value"#,
+            r#")"#
+        )
+    };
+}
+
+/// The separator between a name and its value: assignments (`=`, `:`, `=>`,
+/// `:=`, `?=`, `+=`, `||=`, `??=`, typed ones such as `: &str =` and
+/// `string =`), list and tuple commas (SQL, `define('X', …)`), `>` of an XML
+/// element, whitespace (`#define X "…"`, `ENV X …`, `key="X" value="…"`), the
+/// first argument of a call (`MistralClient("…")`), a bearer token later on
+/// the same line (`api.mistral.ai … Authorization: Bearer …`), and a URL query
+/// parameter after the provider's host (`mistral.ai/v1/x?api_key=…`).
+macro_rules! separator {
+    () => {
+        concat!(
+            r#"(?:"#,
+            r#"[ \t]*(?:(?::[ \t]*&?(?:'static[ \t]+)?|[ \t]+)[A-Za-z][\w:<>\[\]]*[ \t]*)?"#,
+            r#"(?:=>|:=|[?+|!]=|\?\?=|\|\|=|[=:,>])[ \t]*(?:\r?\n[ \t]*)?"#,
+            r#"|[ \t]+(?:value[ \t]*=[ \t]*)?"#,
+            r#"|\([ \t]*"#,
+            r#"|[^\r\n]*?\b(?:bearer|token)[ \t]+"#,
+            r#"|[\w.\-/]*?\?(?:[\w\-]+=[^&\s"'<>]*&){0,4}"#,
+            r#"[\w\-]*?(?:key|token|secret|auth|access)[\w\-]*?="#,
+            r#")"#
+        )
+    };
+}
+
+/// How a value opens: a quote (also `\"`), a wrapper call
+/// (`SecretStr("…")`), a `Bearer ` scheme.
+macro_rules! value_open {
+    () => {
+        r#"(?:\\?["'`])?(?:[\w.]{1,30}\(\\?["'`]?)?(?:bearer[ \t]+)?"#
+    };
+}
+
 /// Regex fragments that rule patterns may use as `{{name}}`, so that every
 /// "provider name near a value" rule recognises the same assignment shapes.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    // From a provider word (already matched) to the first character of its value:
-    // the rest of an identifier (`mistral_api_key`, `MISTRAL.KEY`), one nested
-    // YAML level (`mistral:\n  api_key:`), then an assignment in any of the
-    // shapes of .env, YAML, JSON, XML attributes and elements, `#define`, SQL
-    // tuples, shell exports, keyword arguments and code assignments.
+    // From a provider word (already matched) to the first character of its
+    // value, in every shape people store a key in: assignments in any
+    // language, .env, INI and .properties, YAML/JSON/TOML (one level down),
+    // XML attributes and elements, `#define`, SQL tuples, Makefile variables,
+    // shell exports, keyword and positional arguments, HTTP headers, URL
+    // query parameters, notebook cells (JSON-escaped), Kubernetes `env:`.
     (
         "near",
-        r#"[\w.\-(]{0,40}?(?::[ \t]*\r?\n[ \t]+[\w.\-]{0,40}?)?(?:["'`\]\)]{0,2}[ \t]*(?:=>|:=|\|\|=|\?\?=|[=:,>])[ \t]*(?:\r?\n[ \t]*)?(?:["'`]|[\w.]{1,30}\(["'`]?)?|["'`]?[ \t]+(?:value[ \t]*=[ \t]*)?["'`]?)"#,
+        concat!(
+            ident_rest!(),
+            r#"(?:"#,
+            hop!(),
+            r#")?"#,
+            closers!(),
+            separator!(),
+            value_open!()
+        ),
     ),
 ];
 

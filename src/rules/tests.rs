@@ -78,8 +78,13 @@ fn templates_expand_and_unknown_ones_fail() {
 
 #[test]
 fn near_template_spans_common_assignment_shapes() {
-    let re = regex::Regex::new(&expand_templates(r"(?i)mistral{{near}}([a-z0-9]{32})\b").unwrap())
-        .unwrap();
+    // Compiled the way the matcher compiles rules: bytes, ASCII classes.
+    let re = regex::bytes::RegexBuilder::new(
+        &expand_templates(r"(?i)mistral{{near}}([a-z0-9]{32})\b").unwrap(),
+    )
+    .unicode(false)
+    .build()
+    .unwrap();
     let v = "Q8k2mX9pL4vR7tY1wE3uI6oP0aS5dF2g";
     let shapes = [
         format!("MISTRAL_API_KEY={v}"),
@@ -98,9 +103,9 @@ fn near_template_spans_common_assignment_shapes() {
     ];
     for s in &shapes {
         let caps = re
-            .captures(s)
+            .captures(s.as_bytes())
             .unwrap_or_else(|| panic!("no match in {s:?}"));
-        assert_eq!(&caps[1], v, "{s}");
+        assert_eq!(&caps[1], v.as_bytes(), "{s}");
     }
 }
 
@@ -158,4 +163,41 @@ fn builtin_rules_load_and_pass_the_full_pattern_checks() {
     for (name, text) in BUILTIN_RULE_FILES {
         parse_rule_file(name, text).unwrap();
     }
+}
+
+#[test]
+fn every_builtin_rule_proves_itself_and_sits_in_a_catalogue_group() {
+    let mut problems = Vec::new();
+    for (name, text) in BUILTIN_RULE_FILES {
+        let rules = parse_rule_file(name, text).unwrap();
+        if !name.contains('/') {
+            problems.push(format!(
+                "{name}: not in a group folder (rules/<group>/<vendor>.toml)"
+            ));
+        }
+        let providers: HashSet<&str> = rules.iter().map(|r| r.provider.as_str()).collect();
+        // `generic/` holds credentials of no one vendor (connection strings
+        // of many databases, Authorization headers).
+        if providers.len() != 1 && !name.starts_with("generic/") {
+            problems.push(format!("{name}: one vendor per file, found {providers:?}"));
+        }
+        for r in &rules {
+            if r.examples.len() < 2 || r.negative_examples.len() < 2 {
+                problems.push(format!(
+                    "{}: {} examples and {} negative examples (at least 2 each)",
+                    r.id,
+                    r.examples.len(),
+                    r.negative_examples.len()
+                ));
+            }
+            if !r
+                .references
+                .iter()
+                .any(|u| u.starts_with("https://") || u.starts_with("http://"))
+            {
+                problems.push(format!("{}: no reference to documentation", r.id));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

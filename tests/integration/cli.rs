@@ -405,6 +405,56 @@ fn rules_check_and_list() {
 }
 
 #[test]
+fn rules_list_filters_and_counts_by_group() {
+    let p = project();
+    let till = p.run(&["rules", "list", "--till"]);
+    assert_eq!(till.code, 0, "{till}");
+    let lines: Vec<&str> = till.stdout.lines().collect();
+    assert!(lines.len() > 12, "{till}");
+    for line in &lines[..lines.len() - 1] {
+        assert!(line.contains("[rotatable: "), "{line}");
+    }
+    assert!(till.stdout.ends_with("12 providers\n"), "{till}");
+
+    let google = p.run(&["rules", "list", "--provider", "GOOGLE", "-f", "json"]);
+    let list = google.json();
+    let list = list.as_array().unwrap();
+    assert!(!list.is_empty(), "{google}");
+    for rule in list {
+        let provider = rule["provider"].as_str().unwrap().to_lowercase();
+        assert!(provider.contains("google"), "{rule}");
+    }
+
+    let ai = p.run(&["rules", "list", "--group", "ai", "--till"]);
+    assert!(ai.stdout.contains("mistral.api-key"), "{ai}");
+    assert!(
+        !ai.stdout.contains("google.api-key"),
+        "google is in cloud: {ai}"
+    );
+
+    let mine = p.run(&["rules", "list", "--rules", "rules", "--group", "custom"]);
+    assert!(
+        mine.stdout.contains("acme.api-key") && mine.stdout.contains("1 rule, 1 provider"),
+        "{mine}"
+    );
+
+    let summary = p.run(&["rules", "list", "--summary", "-f", "json"]);
+    let rows = summary.json();
+    let rows = rows.as_array().unwrap();
+    let total = rows.last().unwrap();
+    assert_eq!(total["group"], "total", "{summary}");
+    let sum: u64 = rows[..rows.len() - 1]
+        .iter()
+        .map(|r| r["rules"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total["rules"].as_u64().unwrap(), sum, "{summary}");
+
+    let sarif = p.run(&["rules", "list", "-f", "sarif"]);
+    assert_eq!(sarif.code, 2, "{sarif}");
+    assert!(sarif.stderr.contains("human or json"), "{sarif}");
+}
+
+#[test]
 fn bare_command_scans_the_current_directory() {
     let p = project();
     p.write(".till-scan.toml", "rule_dirs = [\"rules\"]\n");
