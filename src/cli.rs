@@ -244,6 +244,10 @@ pub struct Common {
     /// Skip files larger than this (e.g. 10MiB, 500K, 1048576) [default: 10MiB].
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+    /// Look for keys inside base64, percent-encoding and `\u`/`\x` escapes,
+    /// this many encodings deep (0 turns decoding off) [default: 2].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_decode_depth: Option<usize>,
     /// Baseline file of accepted secrets [default: .till-scan-baseline.json in the scanned directory].
     #[arg(long, global = true, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

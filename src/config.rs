@@ -31,6 +31,8 @@ pub struct ConfigFile {
     /// Skip files larger than this ("10MiB", "500K" or bytes; never 0).
     #[serde(default, deserialize_with = "size_value")]
     pub max_file_size: Option<u64>,
+    /// Encodings deep to look for keys (0 turns decoding off).
+    pub max_decode_depth: Option<usize>,
     /// Gitignore-style patterns of paths not to scan.
     #[serde(default)]
     pub exclude: Vec<String>,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+pub use crate::decode::Encoding;
 pub use crate::provenance::{CommitInfo, Provenance};
 use crate::rules::Rule;
 
@@ -77,6 +78,10 @@ pub struct Location {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+    /// How the secret was encoded at this place, outermost first (empty when
+    /// it was there in plain text); the line and columns are then those of
+    /// the encoded text.
+    pub decoded: Vec<Encoding>,
 }
 
 impl Location {

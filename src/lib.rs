@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod cli;
 mod cmd;
 pub mod config;
+pub mod decode;
 pub mod filter;
 pub mod finding;
 pub mod hook;

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::baseline::Baseline;
+use std::ops::Range;
+
+use crate::decode::{self, Encoding};
 use crate::finding::{fingerprint, Finding, LineIndex, Location, Provenance, Secret};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
@@ -23,11 +26,17 @@ pub fn looks_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
 }
 
+/// Encodings looked inside by default: base64 of a URL-encoded key, a
+/// Kubernetes `data:` value holding a Docker config with a base64 `auth`.
+pub const DEFAULT_DECODE_DEPTH: usize = 2;
+
 /// Matcher plus suppressions, shared by all worker threads of one scan.
 pub struct Scanner {
     pub matcher: Matcher,
     pub allowlist: Allowlist,
     pub baseline: Option<Baseline>,
+    /// How many encodings deep to look for keys (`--max-decode-depth`).
+    decode_depth: usize,
     tally: Tally,
 }
 
@@ -56,6 +65,17 @@ pub struct BlobHit {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+    /// How the secret was encoded where it was found (see [`Location::decoded`]).
+    pub decoded: Vec<Encoding>,
+}
+
+/// A secret found inside decoded text, placed at the encoded span of the
+/// blob that was scanned.
+struct DecodedMatch {
+    rule: usize,
+    secret: Vec<u8>,
+    place: Range<usize>,
+    chain: Vec<Encoding>,
 }
 
 /// Per-thread state: matcher scratch space and reusable buffers.
@@ -79,8 +99,15 @@ impl Scanner {
             matcher,
             allowlist,
             baseline,
+            decode_depth: DEFAULT_DECODE_DEPTH,
             tally: Tally::default(),
         }
+    }
+
+    /// Looks inside encoded text to `depth` levels (0: never).
+    pub fn with_decode_depth(mut self, depth: usize) -> Scanner {
+        self.decode_depth = depth;
+        self
     }
 
     pub fn skip(&self, path: String, reason: crate::scan::SkipReason) {
@@ -113,7 +140,12 @@ impl Scanner {
         worker.matches.clear();
         self.matcher
             .scan(data, &mut worker.scratch, &mut worker.matches);
-        if worker.matches.is_empty() {
+        let decoded = if self.decode_depth > 0 {
+            self.find_decoded(&mut worker.scratch, data)
+        } else {
+            Vec::new()
+        };
+        if worker.matches.is_empty() && decoded.is_empty() {
             return Vec::new();
         }
         worker
@@ -126,26 +158,25 @@ impl Scanner {
         let mut allows = InlineAllows::new(data);
         let mut kept = Vec::new();
         for m in &worker.matches {
-            if allows.allows(&m.span) {
-                self.tally.allowed_inline.fetch_add(1, Ordering::Relaxed);
+            if let Some(found) = self.admit(&mut allows, m.rule, &m.span, &data[m.secret.clone()]) {
+                kept.push((m.rule, m.secret.clone(), found, Vec::new()));
+            }
+        }
+        for d in decoded {
+            // The same key in plain text inside the encoded span (a `\/`
+            // elsewhere in a JSON string) was found above.
+            let plain = worker.matches.iter().any(|m| {
+                m.rule == d.rule
+                    && m.secret.start >= d.place.start
+                    && m.secret.end <= d.place.end
+                    && data[m.secret.clone()] == d.secret[..]
+            });
+            if plain {
                 continue;
             }
-            let secret_bytes = &data[m.secret.clone()];
-            if self.allowlist.secret_allowed(secret_bytes) {
-                self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
-                continue;
+            if let Some(found) = self.admit(&mut allows, d.rule, &d.place, &d.secret) {
+                kept.push((d.rule, d.place, found, d.chain));
             }
-            let rule = self.matcher.rule(m.rule);
-            let secret = Secret::new(secret_bytes);
-            let fp = fingerprint(&rule.id, secret.expose());
-            if let Some(baseline) = &self.baseline {
-                if baseline.contains(&fp) {
-                    self.tally.baselined.fetch_add(1, Ordering::Relaxed);
-                    lock(&self.tally.baseline_used).insert(fp);
-                    continue;
-                }
-            }
-            kept.push((m.rule, m.secret.clone(), fp, secret));
         }
         // Located in increasing order: the secrets of two rules may overlap,
         // so asking start, end, start, end could step back and make the line
@@ -160,7 +191,7 @@ impl Scanner {
         let places: Vec<(usize, usize)> = offsets.iter().map(|&o| lines.locate(o)).collect();
         let place = |o: usize| places[offsets.partition_point(|&x| x < o)];
         kept.into_iter()
-            .map(|(rule, range, fingerprint, secret)| {
+            .map(|(rule, range, (fingerprint, secret), decoded)| {
                 let (line, column) = place(range.start);
                 let (end_line, end_column) = place(range.end);
                 BlobHit {
@@ -171,9 +202,85 @@ impl Scanner {
                     column,
                     end_line,
                     end_column,
+                    decoded,
                 }
             })
             .collect()
+    }
+
+    /// Applies the suppressions to one match (`span`: the text an inline
+    /// allow comment must cover): the fingerprint and secret when it stays.
+    fn admit(
+        &self,
+        allows: &mut InlineAllows<'_>,
+        rule: usize,
+        span: &Range<usize>,
+        secret_bytes: &[u8],
+    ) -> Option<(String, Secret)> {
+        if allows.allows(span) {
+            self.tally.allowed_inline.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        if self.allowlist.secret_allowed(secret_bytes) {
+            self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        let secret = Secret::new(secret_bytes);
+        let fp = fingerprint(&self.matcher.rule(rule).id, secret.expose());
+        if let Some(baseline) = &self.baseline {
+            if baseline.contains(&fp) {
+                self.tally.baselined.fetch_add(1, Ordering::Relaxed);
+                lock(&self.tally.baseline_used).insert(fp);
+                return None;
+            }
+        }
+        Some((fp, secret))
+    }
+
+    /// Keys inside the encoded spans of `data`, to `decode_depth` levels.
+    fn find_decoded(&self, scratch: &mut Scratch, data: &[u8]) -> Vec<DecodedMatch> {
+        let mut out = Vec::new();
+        self.decode_into(scratch, data, self.decode_depth, None, &mut out);
+        out.sort_by(|a, b| {
+            (a.place.start, a.place.end, a.rule, &a.secret).cmp(&(
+                b.place.start,
+                b.place.end,
+                b.rule,
+                &b.secret,
+            ))
+        });
+        out.dedup_by(|b, a| a.rule == b.rule && a.place == b.place && a.secret == b.secret);
+        out
+    }
+
+    fn decode_into(
+        &self,
+        scratch: &mut Scratch,
+        data: &[u8],
+        depth: usize,
+        outer: Option<(&Range<usize>, &[Encoding])>,
+        out: &mut Vec<DecodedMatch>,
+    ) {
+        for d in decode::encoded_spans(data) {
+            // Nested spans are placed where the outermost encoded text is.
+            let place = outer.map_or_else(|| d.span.clone(), |(p, _)| p.clone());
+            let mut chain = outer.map_or_else(Vec::new, |(_, c)| c.to_vec());
+            chain.push(d.encoding);
+            let mut matches = Vec::new();
+            self.matcher.scan(&d.text, scratch, &mut matches);
+            matches.sort_by_key(|m| (m.secret.start, m.secret.end, m.rule));
+            matches.dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
+            self.drop_shadowed_fallbacks(&mut matches);
+            out.extend(matches.iter().map(|m| DecodedMatch {
+                rule: m.rule,
+                secret: d.text[m.secret.clone()].to_vec(),
+                place: place.clone(),
+                chain: chain.clone(),
+            }));
+            if depth > 1 {
+                self.decode_into(scratch, &d.text, depth - 1, Some((&place, &chain)), out);
+            }
+        }
     }
 
     /// Records hits found in a blob read at `provenance` (config path
@@ -198,6 +305,7 @@ impl Scanner {
                 column: h.column,
                 end_line: h.end_line,
                 end_column: h.end_column,
+                decoded: h.decoded.clone(),
             };
             (h.clone(), location)
         });

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{path_label, ReportContext};
+use super::{decoded_note, path_label, ReportContext};
 use crate::finding::Occurrence;
 
 /// Escapes a workflow command's message (the part after `::`). Line breaks
@@ -38,6 +38,9 @@ fn message(o: &Occurrence<'_>, redact: bool) -> String {
         f.rule.provider,
         f.secret.display(redact)
     );
+    if let Some(note) = decoded_note(o.location) {
+        m.push_str(&format!(" The key is encoded there ({note})."));
+    }
     if let Some(c) = o.location.provenance.commit() {
         let short: String = c.id.chars().take(8).collect();
         m.push_str(&format!(

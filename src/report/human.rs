@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{path_label, plural, ReportContext};
+use super::{decoded_note, path_label, plural, ReportContext};
 use crate::finding::Occurrence;
 use crate::scan::Summary;
 
@@ -121,6 +121,9 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 p.paint(RED, &pad(&r.secret, w_secret)),
                 p.paint(DIM, &fingerprint),
             )?;
+            if let Some(note) = decoded_note(r.occurrence.location) {
+                writeln!(out, "  {}  {}", pad("", w_pos), p.paint(DIM, &note))?;
+            }
             if let Some(c) = r.occurrence.location.provenance.commit() {
                 let short: String = c.id.chars().take(8).collect();
                 writeln!(

@@ -1,13 +1,14 @@
 //! The JSON report: till-scan's own machine-readable format, and the reader
 //! that lets other commands (baseline, rotate) load it back.
 //!
-//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 1.
+//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 2
+//! (version 1 had no `decoded`; both are read back).
 //! The document is pretty-printed and ends with a newline:
 //!
 //! ```text
 //! {
 //!   "schema": "https://till.ac/schemas/till-scan/findings-v1.json",
-//!   "version": 1,
+//!   "version": 2,
 //!   "tool": { "name": "till-scan", "version": "<till-scan version>" },
 //!   "findings": [                       // one per occurrence, sorted by path, line, column
 //!     {
@@ -28,7 +29,10 @@
 //!       "author_name": null,            // fill them with the commit that introduced
 //!       "author_email": null,           // the blob
 //!       "date": null,                   // RFC 3339
-//!       "commit_summary": null
+//!       "commit_summary": null,
+//!       "decoded": []                   // how the key was encoded there, outermost first:
+//!                                       // "base64", "percent", "escape"; the line and
+//!                                       // columns are then those of the encoded text
 //!     }
 //!   ],
 //!   "summary": {
@@ -57,7 +61,10 @@ use crate::finding::Occurrence;
 pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json";
 
 /// The `version` value of every document this module writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Versions [`read_findings`] reads: version 1 lacks `decoded`.
+const READABLE_VERSIONS: &[u32] = &[1, 2];
 
 /// One occurrence of a secret, as written in (and read back from) the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +87,10 @@ pub struct JsonFinding {
     pub author_email: Option<String>,
     pub date: Option<String>,
     pub commit_summary: Option<String>,
+    /// How the secret was encoded where it was found, outermost first
+    /// (`base64`, `percent`, `escape`); empty for plain text. Version 2.
+    #[serde(default)]
+    pub decoded: Vec<String>,
 }
 
 impl JsonFinding {
@@ -104,6 +115,7 @@ impl JsonFinding {
             author_email: c.map(|c| c.author_email.clone()),
             date: c.map(|c| c.date.clone()),
             commit_summary: c.map(|c| c.summary.clone()),
+            decoded: l.decoded.iter().map(|e| e.name().to_string()).collect(),
         }
     }
 }
@@ -251,7 +263,7 @@ pub fn read_findings(text: &str) -> Result<Vec<JsonFinding>, String> {
             ));
         }
     }
-    if doc.version != SCHEMA_VERSION {
+    if !READABLE_VERSIONS.contains(&doc.version) {
         return Err(format!(
             "unsupported till-scan JSON report version {} (this till-scan reads version {SCHEMA_VERSION})",
             doc.version

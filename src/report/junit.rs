@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{path_label, ReportContext};
+use super::{decoded_note, path_label, ReportContext};
 use crate::finding::{Finding, Occurrence};
 
 /// Escapes text for XML 1.0 content and attribute values. Characters XML 1.0
@@ -46,6 +46,9 @@ fn failure_details(o: &Occurrence<'_>, redact: bool) -> String {
     let _ = writeln!(s, "Provider: {}", f.rule.provider);
     let path = path_label(&l.provenance);
     let _ = writeln!(s, "Location: {}:{}:{}", path, l.line, l.column);
+    if let Some(note) = decoded_note(l) {
+        let _ = writeln!(s, "Encoding: {note}");
+    }
     let _ = writeln!(s, "Secret: {}", f.secret.display(redact));
     let _ = writeln!(s, "Fingerprint: {}", f.fingerprint);
     if let Some(c) = l.provenance.commit() {

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{first_web_reference, path_label, plural, ReportContext};
+use super::{decoded_note, first_web_reference, path_label, plural, ReportContext};
 use crate::finding::Finding;
 use crate::rules::Rule;
 
@@ -181,7 +181,10 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
             code_cell(&path_label(&l.provenance)),
             l.line,
             l.column,
-            text(&f.rule.name),
+            match decoded_note(l) {
+                Some(note) => format!("{}, {note}", text(&f.rule.name)),
+                None => text(&f.rule.name),
+            },
             code_cell(&f.rule.id),
             code_cell(&f.secret.display(ctx.redact)),
             code_cell(&fingerprint),

@@ -80,6 +80,16 @@ pub fn path_label(provenance: &Provenance) -> Cow<'_, str> {
     }
 }
 
+/// "decoded from base64", "decoded from base64, then percent": how the
+/// secret was encoded at this place, or `None` when it was plain text.
+pub fn decoded_note(location: &crate::finding::Location) -> Option<String> {
+    if location.decoded.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = location.decoded.iter().map(|e| e.name()).collect();
+    Some(format!("decoded from {}", names.join(", then ")))
+}
+
 /// "1 file", "2 files".
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -35,6 +35,7 @@ pub fn location(
         column,
         end_line: line,
         end_column: column + secret.chars().count(),
+        decoded: Vec::new(),
     }
 }
 

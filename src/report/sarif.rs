@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{first_web_reference, path_label, ReportContext};
+use super::{decoded_note, first_web_reference, path_label, ReportContext};
 use crate::finding::Occurrence;
 use crate::rules::Rule;
 
@@ -114,7 +114,10 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": { "text": format!("{} found ({})", f.rule.name, f.secret.display(redact)) },
+        "message": { "text": match decoded_note(l) {
+            Some(note) => format!("{} found ({}), {note}", f.rule.name, f.secret.display(redact)),
+            None => format!("{} found ({})", f.rule.name, f.secret.display(redact)),
+        } },
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": { "uri": path_to_uri(&path_label(&l.provenance)) },
@@ -136,6 +139,13 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
             "date": c.date,
             "commitSummary": c.summary,
         });
+    }
+    if !l.decoded.is_empty() {
+        let names: Vec<&str> = l.decoded.iter().map(|e| e.name()).collect();
+        if r.get("properties").is_none() {
+            r["properties"] = json!({});
+        }
+        r["properties"]["decoded"] = json!(names);
     }
     r
 }

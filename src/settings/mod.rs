@@ -66,6 +66,8 @@ pub struct Settings {
     pub root: PathBuf,
     pub format: Format,
     pub max_file_size: u64,
+    /// `--max-decode-depth`, else config `max_decode_depth`, else 2.
+    pub max_decode_depth: usize,
     pub threads: usize,
     /// Said under `-v` when the scanner is built: `-j` was capped.
     threads_note: Option<String>,
@@ -123,6 +125,10 @@ impl Settings {
             root: root.to_path_buf(),
             format,
             max_file_size,
+            max_decode_depth: args
+                .max_decode_depth
+                .or(config.file.max_decode_depth)
+                .unwrap_or(crate::scanner::DEFAULT_DECODE_DEPTH),
             threads,
             threads_note: threads_note.filter(|_| args.verbose > 0 && !args.quiet),
             honour_ignore_files: !args.no_ignore,
@@ -207,7 +213,7 @@ impl Settings {
     pub fn scanner(&self, matcher: Matcher, use_baseline: bool) -> Result<Scanner> {
         let baseline = if use_baseline { self.baseline()? } else { None };
         let allowlist = self.config.allowlist(&self.root)?;
-        Ok(Scanner::new(matcher, allowlist, baseline))
+        Ok(Scanner::new(matcher, allowlist, baseline).with_decode_depth(self.max_decode_depth))
     }
 
     /// Rules, matcher and scanner, in that order (the first error wins).
