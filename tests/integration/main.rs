@@ -17,6 +17,7 @@ mod support;
 
 mod action;
 mod cli;
+mod decode;
 mod doubles;
 mod gha;
 mod git;
