@@ -319,7 +319,7 @@ mod tests {
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], SCHEMA_URL);
-        assert_eq!(v["version"], 1);
+        assert_eq!(v["version"], 2);
         assert_eq!(v["tool"]["name"], "till-scan");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
         let findings = v["findings"].as_array().unwrap();
@@ -348,10 +348,11 @@ mod tests {
             "author_email",
             "date",
             "commit_summary",
+            "decoded",
         ] {
             assert!(keys.contains(&key), "missing {key}");
         }
-        assert_eq!(keys.len(), 17);
+        assert_eq!(keys.len(), 18);
 
         let s = &v["summary"];
         assert_eq!(s["occurrences"], 3);
@@ -431,8 +432,14 @@ mod tests {
         assert!(read_findings("not json").is_err());
         assert!(read_findings("{\"findings\": []}").is_err());
         let text = sample::render(write, &sample::empty(), true, false);
-        let v2 = text.replace("\"version\": 1", "\"version\": 2");
-        assert!(read_findings(&v2).unwrap_err().contains("version 2"));
+        let v3 = text.replace("\"version\": 2", "\"version\": 3");
+        assert!(read_findings(&v3).unwrap_err().contains("version 3"));
+        // Version 1 (no `decoded`) is still read.
+        let v1 = sample::render(write, &sample::result(), true, false)
+            .replace("\"version\": 2", "\"version\": 1")
+            .replace(",\n      \"decoded\": []", "");
+        assert!(!v1.contains("decoded"));
+        assert_eq!(read_findings(&v1).unwrap().len(), 3);
         let other = text.replace(SCHEMA_URL, "https://example.com/other.json");
         assert!(read_findings(&other).is_err());
     }

@@ -58,7 +58,7 @@ fn finding_exits_one_and_redacts_by_default() {
     assert_eq!(f["line"], 2);
     assert_eq!(f["column"], 13);
     assert_eq!(f["redacted"], true);
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2);
 
     let r = scan(&p, &["--format", "json", "--no-redact"]);
     assert_eq!(r.json()["findings"][0]["secret"], KEY);
@@ -469,7 +469,7 @@ fn a_specific_rule_shadows_the_generic_one_on_the_same_secret() {
     let p = Project::new();
     p.write(
         "app/settings.py",
-        "api_key = \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"\n",
+        "api_key = \"sk_live_Wq7Ls2Kd9Tz4Xv1Pn6Bh3Mr8\"\n",
     );
     let r = p.run(&["dir", "app", "--format", "json"]);
     assert_eq!(r.code, 1, "{r}");
