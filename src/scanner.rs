@@ -148,13 +148,7 @@ impl Scanner {
         if worker.matches.is_empty() && decoded.is_empty() {
             return Vec::new();
         }
-        worker
-            .matches
-            .sort_by_key(|m| (m.secret.start, m.secret.end, m.rule));
-        worker
-            .matches
-            .dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
-        self.drop_shadowed_fallbacks(&mut worker.matches);
+        self.tidy(&mut worker.matches);
         let mut allows = InlineAllows::new(data);
         let mut kept = Vec::new();
         for m in &worker.matches {
@@ -268,9 +262,7 @@ impl Scanner {
             chain.push(d.encoding);
             let mut matches = Vec::new();
             self.matcher.scan(&d.text, scratch, &mut matches);
-            matches.sort_by_key(|m| (m.secret.start, m.secret.end, m.rule));
-            matches.dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
-            self.drop_shadowed_fallbacks(&mut matches);
+            self.tidy(&mut matches);
             out.extend(matches.iter().map(|m| DecodedMatch {
                 rule: m.rule,
                 secret: d.text[m.secret.clone()].to_vec(),
@@ -310,6 +302,14 @@ impl Scanner {
             (h.clone(), location)
         });
         lock(&self.tally.found).extend(found);
+    }
+
+    /// One match per rule and secret, in order of position, without the
+    /// fallback matches a specific rule shadows.
+    fn tidy(&self, matches: &mut Vec<Match>) {
+        matches.sort_by_key(|m| (m.secret.start, m.secret.end, m.rule));
+        matches.dedup_by(|b, a| a.rule == b.rule && a.secret == b.secret);
+        self.drop_shadowed_fallbacks(matches);
     }
 
     /// Removes matches of fallback rules whose secret overlaps the secret of
