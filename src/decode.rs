@@ -231,44 +231,73 @@ fn base64_mask_avx2(block: &[u8; 64]) -> u64 {
     u64::from(class(lo)) | u64::from(class(hi)) << 32
 }
 
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD_ENGINE: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_SAFE_ENGINE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+/// Value of each base64 character in either alphabet (`+`/`-` are 62,
+/// `/`/`_` are 63); 0xff for any other byte.
+const SEXTET: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t
+};
+
+/// Characters decoded before the whole run is: 16 characters, 12 bytes.
+const HEAD: usize = 16;
+const _: () = assert!(HEAD <= MIN_BASE64 && HEAD.is_multiple_of(4));
+
+/// True when the first [`HEAD`] characters of `run` decode to the start of
+/// text: text bytes that are valid UTF-8 (or stop inside one character).
+/// Random bytes pass one time in a few thousand, so most base64-shaped runs
+/// of source code (identifiers, paths, digests) stop here, without an
+/// allocation.
+fn head_is_text(run: &[u8]) -> bool {
+    let mut bytes = [0u8; HEAD / 4 * 3];
+    for (quad, out) in run[..HEAD].chunks_exact(4).zip(bytes.chunks_exact_mut(3)) {
+        let v = quad
+            .iter()
+            .fold(0u32, |acc, &c| acc << 6 | u32::from(SEXTET[c as usize]));
+        out.copy_from_slice(&v.to_be_bytes()[1..]);
+    }
+    bytes.iter().all(|&b| text_byte(b))
+        && match std::str::from_utf8(&bytes) {
+            Ok(_) => true,
+            Err(e) => e.error_len().is_none(),
+        }
+}
+
 /// Decodes a base64 run (either alphabet, padding stripped) to printable
 /// text, or `None` when it is not base64 of text.
 fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
-    let config = GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(true);
-    let engine = |url_safe: bool| {
-        if url_safe {
-            GeneralPurpose::new(&alphabet::URL_SAFE, config)
-        } else {
-            GeneralPurpose::new(&alphabet::STANDARD, config)
-        }
-    };
-    // Most runs in source code are not base64 of text: decode the first
-    // eight characters alone, without allocating, and give up early when
-    // they are not printable.
-    let head = &run[..8];
-    let mut buf = [0u8; 6];
-    let url_safe_head = head.iter().any(|&b| b == b'-' || b == b'_');
-    let n = engine(url_safe_head).decode_slice(head, &mut buf).ok()?;
-    // (Bytes only: the head may end inside a UTF-8 sequence.)
-    if n == 0 || !buf[..n].iter().all(|&b| text_byte(b)) {
-        return None;
-    }
-    let url_safe = run.iter().any(|&b| b == b'-' || b == b'_');
-    let standard = run.iter().any(|&b| b == b'+' || b == b'/');
-    if url_safe && standard {
-        return None;
-    }
     // Hex digests, identifiers in one case and plain words are base64-shaped
     // but never base64 of a key: real encodings mix cases and digits.
-    let (mut upper, mut lower, mut digit) = (false, false, false);
+    let (mut upper, mut lower, mut digit, mut url_safe, mut standard) =
+        (false, false, false, false, false);
     for &b in run {
         upper |= b.is_ascii_uppercase();
         lower |= b.is_ascii_lowercase();
         digit |= b.is_ascii_digit();
+        url_safe |= b == b'-' || b == b'_';
+        standard |= b == b'+' || b == b'/';
     }
-    if !(upper && lower && digit) {
+    if !(upper && lower && digit) || (url_safe && standard) || !head_is_text(run) {
         return None;
     }
     // A trailing partial quantum of one character cannot be decoded.
@@ -277,7 +306,12 @@ fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
     } else {
         run
     };
-    let text = engine(url_safe).decode(usable).ok()?;
+    let engine = if url_safe {
+        &URL_SAFE_ENGINE
+    } else {
+        &STANDARD_ENGINE
+    };
+    let text = engine.decode(usable).ok()?;
     printable(&text).then_some(text)
 }
 

@@ -43,10 +43,13 @@ pub struct Prefilter {
     tables: Box<Tables>,
     /// Keywords, lowercased.
     literals: Vec<Vec<u8>>,
-    /// Keywords grouped by their first two (lowercased) bytes.
-    by_pair: Vec<Head>,
-    /// `by_pair[pair_start[p]..pair_start[p + 1]]` begin with pair `p`.
-    pair_start: Vec<u32>,
+    /// Keywords shorter than four bytes, by their first two (lowercased)
+    /// bytes.
+    short: HeadIndex,
+    /// The other keywords, by the hash of their first four bytes
+    /// ([`quad_hash`]): a candidate is compared with the few keywords that
+    /// share that hash, not with all that share its first pair.
+    long: HeadIndex,
     /// Bitmaps small enough to stay in the L1 cache, so that most false
     /// candidates end after a load or two: the (lowercased) first pairs of
     /// the keywords shorter than four bytes, and hashes of the (folded)
@@ -116,29 +119,22 @@ pub(crate) fn pair_hash(a: u8, b: u8) -> u8 {
 
 impl Prefilter {
     /// Builds the filter; `None` when a keyword is shorter than two bytes
-    /// (such a keyword would make its bucket accept every position).
+    /// (such a keyword would make its bucket accept every position) or
+    /// when there are more than 65,535.
     pub fn new<B: AsRef<[u8]>>(keywords: &[B]) -> Option<Prefilter> {
         let literals: Vec<Vec<u8>> = keywords
             .iter()
             .map(|k| k.as_ref().to_ascii_lowercase())
             .collect();
-        if literals.iter().any(|l| l.len() < 2) {
+        // (The head indexes count keywords in `u16`.)
+        if literals.iter().any(|l| l.len() < 2) || literals.len() > usize::from(u16::MAX) {
             return None;
         }
         let tables = build_tables(&literals);
-        let mut ids: Vec<u32> = (0..literals.len() as u32).collect();
-        ids.sort_by_key(|&i| pair_key(&literals[i as usize]));
-        let mut pair_start = vec![0u32; 65537];
-        for &i in &ids {
-            pair_start[pair_key(&literals[i as usize]) + 1] += 1;
-        }
-        let by_pair = ids
-            .iter()
-            .map(|&i| Head::new(i, &literals[i as usize]))
-            .collect();
-        for p in 0..65536 {
-            pair_start[p + 1] += pair_start[p];
-        }
+        let short = HeadIndex::new(&literals, |literal| {
+            (literal.len() < 4).then(|| short_key(literal))
+        });
+        let long = HeadIndex::new(&literals, |literal| literal.get(..4).map(long_key));
         let mut short_pairs = Box::new([0u64; 1024]);
         let mut quads = Box::new([0u64; 1024]);
         for literal in &literals {
@@ -151,8 +147,8 @@ impl Prefilter {
         Some(Prefilter {
             tables,
             literals,
-            by_pair,
-            pair_start,
+            short,
+            long,
             short_pairs,
             quads,
             simd: detect(),
@@ -284,8 +280,6 @@ impl Prefilter {
         let Some(pair) = hay.get(at..at + 2) else {
             return;
         };
-        let p = pair_key(pair);
-        let heads = &self.by_pair[self.pair_start[p] as usize..self.pair_start[p + 1] as usize];
         let eight = match hay.get(at..at + 8) {
             Some(bytes) => u64::from_le_bytes(bytes.try_into().unwrap()),
             None => {
@@ -294,6 +288,25 @@ impl Prefilter {
                 u64::from_le_bytes(bytes)
             }
         };
+        if !self.short.is_empty() {
+            self.confirm_heads(self.short.get(short_key(pair)), hay, at, eight, found);
+        }
+        if let Some(quad) = hay.get(at..at + 4) {
+            self.confirm_heads(self.long.get(long_key(quad)), hay, at, eight, found);
+        }
+    }
+
+    /// Reports those of `heads` that occur at `at`, where `eight` holds the
+    /// (up to) eight bytes that start there.
+    #[inline(always)]
+    fn confirm_heads(
+        &self,
+        heads: &[Head],
+        hay: &[u8],
+        at: usize,
+        eight: u64,
+        found: &mut impl FnMut(usize, usize),
+    ) {
         for head in heads {
             if (eight | head.fold) & head.mask != head.word {
                 continue;
@@ -308,6 +321,67 @@ impl Prefilter {
                 found(head.id as usize, at);
             }
         }
+    }
+}
+
+/// Bits of the keys of a [`HeadIndex`]: its table of 4,096 `u16` takes
+/// 8 KiB, so that the lookup of every candidate stays in the L1 cache, and a
+/// thousand keywords still share a key only now and then.
+const INDEX_BITS: u32 = 12;
+
+/// The [`HeadIndex`] key of a keyword shorter than four bytes, or of a
+/// candidate: its first two bytes, lowercased, hashed.
+#[inline(always)]
+fn short_key(bytes: &[u8]) -> usize {
+    (pair_key(bytes) as u32).wrapping_mul(QUAD_MULTIPLIER) as usize >> (32 - INDEX_BITS)
+}
+
+/// The [`HeadIndex`] key of a longer keyword or a candidate: the top bits
+/// of [`quad_hash`].
+#[inline(always)]
+fn long_key(quad: &[u8]) -> usize {
+    quad_hash(quad) >> (16 - INDEX_BITS)
+}
+
+/// Keywords grouped by a short hash key, for the exact comparison.
+#[derive(Debug, Clone)]
+struct HeadIndex {
+    heads: Vec<Head>,
+    /// `heads[start[k]..start[k + 1]]` have key `k`.
+    start: Vec<u16>,
+}
+
+impl HeadIndex {
+    /// Indexes the keywords `key` gives a key (`None`: not in this index).
+    fn new(literals: &[Vec<u8>], key: impl Fn(&[u8]) -> Option<usize>) -> HeadIndex {
+        let mut keyed: Vec<(usize, u32)> = literals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, literal)| Some((key(literal)?, i as u32)))
+            .collect();
+        keyed.sort_unstable();
+        let keys = 1usize << INDEX_BITS;
+        let mut start = vec![0u16; keys + 1];
+        for &(k, _) in &keyed {
+            start[k + 1] += 1;
+        }
+        for k in 0..keys {
+            start[k + 1] += start[k];
+        }
+        let heads = keyed
+            .iter()
+            .map(|&(_, i)| Head::new(i, &literals[i as usize]))
+            .collect();
+        HeadIndex { heads, start }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.heads.is_empty()
+    }
+
+    #[inline(always)]
+    fn get(&self, key: usize) -> &[Head] {
+        &self.heads[self.start[key] as usize..self.start[key + 1] as usize]
     }
 }
 
