@@ -62,6 +62,10 @@ pub struct Summary {
     pub allowed_by_config: u64,
     /// Matches dropped because the baseline lists them.
     pub baselined: u64,
+    /// Files and directories that ignore files (`.gitignore`, `.ignore`,
+    /// `.till-scanignore`) left out of a directory scan; a directory counts
+    /// once, whatever it holds.
+    pub ignored: u64,
     /// Baseline fingerprints that matched nothing in this scan.
     pub unused_baseline: Vec<String>,
     pub duration: Duration,

@@ -45,6 +45,7 @@ struct Tally {
     files: AtomicU64,
     bytes: AtomicU64,
     allowed_inline: AtomicU64,
+    ignored: AtomicU64,
     allowed_by_config: AtomicU64,
     baselined: AtomicU64,
     /// Every place recorded: a hit (its rule and secret) at a location.
@@ -112,6 +113,11 @@ impl Scanner {
 
     pub fn skip(&self, path: String, reason: crate::scan::SkipReason) {
         lock(&self.tally.skipped).push(Skipped { path, reason });
+    }
+
+    /// Counts a file or directory that ignore files left out of the scan.
+    pub fn count_ignored(&self) {
+        self.tally.ignored.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn error(&self, path: String, message: String) {
@@ -381,6 +387,7 @@ impl Scanner {
                 allowed_inline: t.allowed_inline.load(Ordering::Relaxed),
                 allowed_by_config: t.allowed_by_config.load(Ordering::Relaxed),
                 baselined: t.baselined.load(Ordering::Relaxed),
+                ignored: t.ignored.load(Ordering::Relaxed),
                 unused_baseline,
                 duration,
             },

@@ -177,6 +177,9 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "Not reported: {}", not_reported.join(", "))?;
     }
 
+    if let Some(line) = super::ignored_note(summary.ignored) {
+        writeln!(out, "{line}")?;
+    }
     if !summary.skipped.is_empty() {
         writeln!(
             out,

@@ -44,6 +44,8 @@
 //!     "allowed_inline": 0,              // dropped by a till-scan:allow comment
 //!     "allowed_by_config": 0,           // dropped by config allowlists
 //!     "baselined": 0,                   // dropped because the baseline lists them
+//!     "ignored": 0,                     // files and directories left out by .gitignore,
+//!                                       // .ignore and .till-scanignore (dir scans)
 //!     "skipped": [ { "path": "logo.png", "reason": "binary file" } ],
 //!     "errors": [ { "path": "secret.txt", "message": "permission denied" } ]
 //!   }
@@ -148,6 +150,10 @@ pub struct JsonSummary {
     pub allowed_inline: u64,
     pub allowed_by_config: u64,
     pub baselined: u64,
+    /// Files and directories left out by ignore files (absent before
+    /// version 3).
+    #[serde(default)]
+    pub ignored: u64,
     pub skipped: Vec<JsonSkipped>,
     pub errors: Vec<JsonError>,
 }
@@ -187,6 +193,7 @@ impl JsonReport {
                 allowed_inline: s.allowed_inline,
                 allowed_by_config: s.allowed_by_config,
                 baselined: s.baselined,
+                ignored: s.ignored,
                 skipped: s
                     .skipped
                     .iter()

@@ -127,6 +127,9 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     if !not_reported.is_empty() {
         writeln!(out, "Not reported: {}.", not_reported.join(", "))?;
     }
+    if let Some(line) = super::ignored_note(s.ignored) {
+        writeln!(out, "{line}.")?;
+    }
 
     if !result.findings.is_empty() {
         write_table(ctx, out)?;

@@ -80,6 +80,21 @@ pub fn path_label(provenance: &Provenance) -> Cow<'_, str> {
     }
 }
 
+/// The summary line about what ignore files left out of a directory scan,
+/// with the way to scan it anyway; `None` when they left out nothing.
+pub fn ignored_note(ignored: u64) -> Option<String> {
+    (ignored > 0).then(|| {
+        let what = if ignored == 1 {
+            "1 file or directory".to_string()
+        } else {
+            format!("{ignored} files and directories")
+        };
+        format!(
+            "{what} left out by .gitignore, .ignore or .till-scanignore (--no-ignore scans them)"
+        )
+    })
+}
+
 /// "decoded from base64", "decoded from base64, then percent": how the
 /// secret was encoded at this place, or `None` when it was plain text.
 pub fn decoded_note(location: &crate::finding::Location) -> Option<String> {

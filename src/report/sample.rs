@@ -130,6 +130,7 @@ pub fn result() -> ScanResult {
             allowed_inline: 1,
             allowed_by_config: 2,
             baselined: 3,
+            ignored: 0,
             unused_baseline: vec![],
             duration: Duration::from_millis(1234),
         },

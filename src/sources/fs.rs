@@ -13,7 +13,7 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
@@ -154,25 +154,16 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
     let Some((first, rest)) = walk.split_first() else {
         return failed.into_inner();
     };
-    let mut builder = WalkBuilder::new(first);
-    for r in rest {
-        builder.add(r);
-    }
     let honour = opts.honour_ignore_files;
+    // The walk itself reads no ignore files: `IgnoreFiles` applies them, with
+    // the crate's own precedence, and counts what they leave out.
+    let mut builder = walk_builder(first, rest, false);
     builder
         .threads(opts.threads)
-        .hidden(false)
-        .parents(honour)
-        .ignore(honour)
-        .git_ignore(honour)
-        .git_exclude(honour)
-        .git_global(false)
-        .require_git(false)
         .follow_links(false)
         .same_file_system(false);
-    if honour {
-        builder.add_custom_ignore_filename(IGNORE_FILE_NAME);
-    }
+    let ignore_files = honour.then(|| IgnoreFiles::new(first, rest));
+    let ignore_files = ignore_files.as_ref();
     let excludes = opts.excludes.clone().map(Arc::new);
     builder.filter_entry(move |entry| {
         if entry.file_name() == ".git" && entry.depth() > 0 {
@@ -194,6 +185,11 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
+                    if ignore_files.is_some_and(|files| files.ignores(&entry)) {
+                        scanner.count_ignored();
+                        // For a directory: not descended into.
+                        return WalkState::Skip;
+                    }
                     if let Err(message) = scan_entry(scanner, &mut worker, &entry, max) {
                         let path = display_path(entry.path());
                         if entry.depth() == 0 {
@@ -213,6 +209,69 @@ pub fn scan(scanner: &Scanner, roots: &[PathBuf], opts: &FsOptions) -> usize {
         })
     });
     failed.load(Ordering::Relaxed)
+}
+
+/// A walk over `first` and `rest` that honours the ignore files or not.
+fn walk_builder(first: &Path, rest: &[PathBuf], honour: bool) -> WalkBuilder {
+    let mut builder = WalkBuilder::new(first);
+    for r in rest {
+        builder.add(r);
+    }
+    builder
+        .hidden(false)
+        .parents(honour)
+        .ignore(honour)
+        .git_ignore(honour)
+        .git_exclude(honour)
+        .git_global(false)
+        .require_git(false);
+    if honour {
+        builder.add_custom_ignore_filename(IGNORE_FILE_NAME);
+    }
+    builder
+}
+
+/// `.gitignore`, `.ignore`, `.git/info/exclude` and `.till-scanignore`, for
+/// the walk to apply itself: the `ignore` crate's walker skips what they
+/// name without a trace, and the summary says how much was left out.
+struct IgnoreFiles {
+    roots: Vec<PathBuf>,
+    /// One matcher per root, caching each directory's ignore files once
+    /// for all worker threads.
+    matchers: Mutex<Vec<ignore::IncrementalIgnore>>,
+}
+
+impl IgnoreFiles {
+    fn new(first: &Path, rest: &[PathBuf]) -> IgnoreFiles {
+        let roots = std::iter::once(first.to_path_buf())
+            .chain(rest.iter().cloned())
+            .collect();
+        let matchers = walk_builder(first, rest, true).build_matchers();
+        IgnoreFiles {
+            roots,
+            matchers: Mutex::new(matchers),
+        }
+    }
+
+    /// Whether the ignore files leave `entry` out. What was named on the
+    /// command line (depth 0) never is, as in the crate's own walk.
+    fn ignores(&self, entry: &ignore::DirEntry) -> bool {
+        if entry.depth() == 0 {
+            return false;
+        }
+        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+        let path = entry.path();
+        let Some((index, relative)) = self
+            .roots
+            .iter()
+            .enumerate()
+            .find_map(|(i, root)| Some((i, path.strip_prefix(root).ok()?)))
+        else {
+            return false;
+        };
+        let mut matchers = self.matchers.lock().unwrap_or_else(|e| e.into_inner());
+        matchers[index].matched(relative, is_dir).is_ignore()
+    }
 }
 
 /// Reads a FIFO or pipe named on the command line. Opening one blocks until

@@ -188,9 +188,43 @@ fn ignore_files_config_excludes_and_dot_git_are_honoured() {
         .map(|f| f["path"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(paths, vec!["src/.env"]);
+    // What the ignore files left out is counted (fixtures/ once, however
+    // much it holds), not what config excludes or .git/ are.
+    assert_eq!(json["summary"]["ignored"], 2, "{json}");
     // --no-ignore drops the ignore files, not the config excludes or .git/.
     let all = scan(&p, &["--format", "json", "--no-ignore"]).json();
     assert_eq!(all["findings"].as_array().unwrap().len(), 3, "{all}");
+    assert_eq!(all["summary"]["ignored"], 0, "{all}");
+}
+
+#[test]
+fn the_summary_says_what_ignore_files_left_out_and_how_to_scan_it() {
+    let p = project();
+    p.write("src/.gitignore", "build/\n*.env\n!public.env\n");
+    p.write("src/build/out/config.js", &format!("k = '{KEY}'\n"));
+    p.write("src/build/more.js", "nothing here\n");
+    p.write("src/prod.env", &format!("ACME={KEY2}\n"));
+    p.write("src/public.env", "ACME=placeholder\n");
+    let r = scan(&p, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout.contains(
+            "2 files and directories left out by .gitignore, .ignore or .till-scanignore \
+             (--no-ignore scans them)"
+        ),
+        "{r}"
+    );
+    // A CI scan of build output scans what a developer's .gitignore hides.
+    let all = scan(&p, &["--no-ignore", "--format", "json"]);
+    assert_eq!(all.code, 1, "{all}");
+    let mut paths: Vec<String> = all.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(paths, vec!["src/build/out/config.js", "src/prod.env"]);
 }
 
 #[test]
