@@ -142,12 +142,20 @@ pub fn rules_check(common: &Args, dir: Option<&Path>) -> Result<Outcome> {
         }
         None => rules_for_listing(common)?,
     };
+    // The parts of a multi-part rule may be rules of the built-in set.
+    let mut all = set.clone();
+    if dir.is_some() && !common.no_builtin_rules {
+        let mut builtin = RuleSet::builtin().context("built-in rules")?;
+        builtin.extend(set.rules.clone())?;
+        all = builtin;
+    }
+    all.check_parts()?;
     let failures: Vec<(String, String, Vec<String>)> = {
         use rayon::prelude::*;
         set.rules
             .par_iter()
             .filter_map(|rule| {
-                matcher::check_examples(rule)
+                matcher::check_examples(rule, &all)
                     .err()
                     .map(|f| (rule.id.clone(), rule.origin.clone(), f))
             })

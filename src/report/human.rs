@@ -92,7 +92,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                     position: format!("{}:{}", o.location.line, o.location.column),
                     rule_id: clean(&o.finding.rule.id),
                     rule_name: clean(&o.finding.rule.name),
-                    secret: clean(&o.finding.secret.display(ctx.redact)),
+                    secret: clean(&o.finding.shown(ctx.redact)),
                 })
                 .collect();
             (path, rows)
