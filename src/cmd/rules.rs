@@ -93,6 +93,8 @@ pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
                         "group": r.group,
                         "till_provider": r.till_provider, "keywords": r.keywords,
                         "references": r.references, "origin": r.origin,
+                        "parts": r.parts.iter().map(|p| serde_json::json!({"name": p.name, "rule": p.rule})).collect::<Vec<_>>(),
+                        "part_only": r.part_only,
                     })
                 })
                 .collect();
@@ -104,9 +106,17 @@ pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
                     .as_deref()
                     .map(|t| format!("  [rotatable: {t}]"))
                     .unwrap_or_default();
+                let parts = if r.is_multi_part() {
+                    let names: Vec<&str> = r.parts.iter().map(|p| p.name.as_str()).collect();
+                    format!("  [parts: {}]", names.join(" + "))
+                } else if r.part_only {
+                    "  [part only]".to_string()
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
-                    "{:40} {:13} {:24} {}{till}",
+                    "{:40} {:13} {:24} {}{till}{parts}",
                     r.id, r.group, r.provider, r.name
                 )?;
             }

@@ -54,7 +54,7 @@ fn one(rule: &str, parts: &[&str]) -> Vec<(String, Vec<String>)> {
 /// of that rule with its named parts, each redacted, and one fingerprint.
 #[test]
 fn each_multi_part_rule_reports_one_finding_with_named_parts() {
-    let cases: [(&str, String, &[&str], &[&str]); 5] = [
+    let cases: [(&str, String, &[&str], &[&str]); 8] = [
         (
             "aws.access-key-pair",
             aws_credentials(),
@@ -88,6 +88,24 @@ fn each_multi_part_rule_reports_one_finding_with_named_parts() {
             "CLOUDFLARE_EMAIL=ops@fabrikam.io\nCLOUDFLARE_API_KEY=ab9cf811980468e777e38e9f6fbf6c21aa002\n".into(),
             &["email", "key"],
             &["ops@fabrikam.io", "ab9cf811980468e777e38e9f6fbf6c21aa002"],
+        ),
+        (
+            "datadog.api-and-app-keys",
+            "DD_API_KEY=47825fdc5f1dc64a19beebc1c9f5de43\nDD_APP_KEY=4fc83d41bb49b116245e757074540a5aca3847d2\n".into(),
+            &["api_key", "app_key"],
+            &["47825fdc5f1dc64a19beebc1c9f5de43", "4fc83d41bb49b116245e757074540a5aca3847d2"],
+        ),
+        (
+            "plaid.api-credentials",
+            "PLAID_CLIENT_ID=2d5fbd36b245d714bd350784\nPLAID_SECRET=7c4ee6be510dd88a902c87736d41a2\n".into(),
+            &["client_id", "secret"],
+            &["2d5fbd36b245d714bd350784", "7c4ee6be510dd88a902c87736d41a2"],
+        ),
+        (
+            "okta.api-token-with-org",
+            "OKTA_ORG_URL=https://o3smcpmm.okta.com\nOKTA_API_TOKEN=00S4V20wc8o8q_HuxnP0nTijA9ICqiB9TVw9FOFBj-\n".into(),
+            &["org", "token"],
+            &["o3smcpmm.okta.com", "00S4V20wc8o8q_HuxnP0nTijA9ICqiB9TVw9FOFBj-"],
         ),
     ];
     for (rule, text, names, values) in cases {
