@@ -359,6 +359,46 @@ impl Scanner {
         true
     }
 
+    /// The fingerprints a hit stands for when comparing a blob with the one
+    /// it replaced: its own, and for a multi-part hit each part's under the
+    /// part's rule (what the part would be reported as on its own).
+    pub fn fingerprints_of(&self, hit: &BlobHit) -> Vec<String> {
+        let mut out = vec![hit.fingerprint.clone()];
+        let parts = &self.matcher.rule(hit.rule).parts;
+        for (part, (secret, _)) in parts.iter().zip(&hit.parts) {
+            out.push(fingerprint(&part.rule, secret.expose()));
+        }
+        out
+    }
+
+    /// Whether `hit` is new against `before` (the [`Scanner::fingerprints_of`]
+    /// the replaced blobs' hits): a single secret that was there, alone or
+    /// as a part, is not; nor is a multi-part hit that was there whole, or
+    /// whose every part that reports alone was there (halves moved closer).
+    pub fn is_new(&self, hit: &BlobHit, before: &HashSet<String>) -> bool {
+        if before.contains(&hit.fingerprint) {
+            return false;
+        }
+        let rule = self.matcher.rule(hit.rule);
+        if rule.parts.is_empty() {
+            return true;
+        }
+        let mut alone = rule
+            .parts
+            .iter()
+            .zip(&hit.parts)
+            .filter(|(part, _)| {
+                self.matcher
+                    .rules()
+                    .iter()
+                    .find(|c| c.rule.id == part.rule)
+                    .is_some_and(|c| !c.rule.part_only)
+            })
+            .map(|(part, (secret, _))| fingerprint(&part.rule, secret.expose()))
+            .peekable();
+        alone.peek().is_none() || !alone.all(|fp| before.contains(&fp))
+    }
+
     /// The inline allow comments and the secret allowlists: whether they
     /// drop one match (`span`: the text an allow comment must cover).
     fn suppressed(

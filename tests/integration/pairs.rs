@@ -321,3 +321,45 @@ negative_examples = ["acmeid_q8k2mx9p\n\n\naws_secret_access_key = 4QhoxhLPAbQcE
         "{missing}"
     );
 }
+
+/// `(rule id, commit summary)` of every finding of a history scan.
+fn history(p: &Project) -> Vec<(String, String)> {
+    let r = p.run(&["git", "repo", "-f", "json"]);
+    assert!(r.code == 0 || r.code == 1, "{r}");
+    let mut out: Vec<(String, String)> = r.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["commit_summary"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn history_reports_a_pair_where_its_secret_was_added_and_not_when_it_moves() {
+    let p = Project::new();
+    p.git_init("repo");
+    p.write("repo/creds", &format!("aws_access_key_id = {AWS_ID}\n"));
+    p.git_commit("repo", "add key id");
+    p.write("repo/creds", &aws_credentials());
+    p.git_commit("repo", "add secret");
+    // Moved apart by an edit: the same secrets, not new findings.
+    p.write(
+        "repo/creds",
+        &aws_credentials().replace("aws_secret", &format!("{}aws_secret", "#\n".repeat(8))),
+    );
+    p.git_commit("repo", "move apart");
+    assert_eq!(
+        history(&p),
+        [
+            ("aws.access-key-id".to_string(), "add key id".to_string()),
+            ("aws.access-key-pair".to_string(), "add secret".to_string()),
+        ]
+    );
+}
