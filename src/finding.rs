@@ -82,6 +82,37 @@ pub struct Location {
     /// it was there in plain text); the line and columns are then those of
     /// the encoded text.
     pub decoded: Vec<Encoding>,
+    /// For a multi-part finding, where each part is at this place, in the
+    /// order of [`Finding::parts`] (the location above spans them all);
+    /// empty otherwise.
+    pub parts: Vec<PartLocation>,
+}
+
+/// Where one part of a multi-part finding is (as [`Location`]'s fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartLocation {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// One named part of a multi-part finding (an AWS key id and its secret
+/// key): the rule that matched it and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The name the multi-part rule gives it (`id`, `secret`).
+    pub name: String,
+    /// The rule whose match it is.
+    pub rule_id: String,
+    pub secret: Secret,
+}
+
+/// What a multi-part finding's secret is: its parts' values joined with a
+/// newline (which no part's value contains), in the rule's order; its
+/// fingerprint hashes this.
+pub fn join_parts<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    values.into_iter().collect::<Vec<_>>().join("\n")
 }
 
 impl Location {
@@ -104,6 +135,9 @@ pub struct Finding {
     pub secret: Secret,
     pub fingerprint: String,
     pub locations: Vec<Location>,
+    /// The named parts of a multi-part finding (empty for one secret);
+    /// `secret` is then their values joined by [`join_parts`].
+    pub parts: Vec<Part>,
 }
 
 impl Finding {
@@ -115,7 +149,36 @@ impl Finding {
             secret,
             fingerprint,
             locations: Vec::new(),
+            parts: Vec::new(),
         }
+    }
+
+    /// The part named `name` of a multi-part finding.
+    pub fn part(&self, name: &str) -> Option<&Secret> {
+        self.parts
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| &p.secret)
+    }
+
+    /// The secret as reports show it: the value, or for a multi-part
+    /// finding each part by name (`id AKIAVQ********, secret 4Qhoxh********`),
+    /// each redacted like a single secret unless `redact` is false.
+    pub fn shown(&self, redact: bool) -> String {
+        if self.parts.is_empty() {
+            return self.secret.display(redact);
+        }
+        self.parts
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.secret.display(redact)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Every value a report must never print unredacted: the secret, and
+    /// each part of a multi-part finding.
+    pub fn values(&self) -> impl Iterator<Item = &Secret> {
+        std::iter::once(&self.secret).chain(self.parts.iter().map(|p| &p.secret))
     }
 }
 

@@ -125,6 +125,20 @@ pub struct Matcher {
     keywords: Keywords,
     /// For each keyword pattern id, the rules it triggers.
     keyword_rules: Vec<Vec<u32>>,
+    /// The multi-part rules whose parts are all loaded.
+    multi_part: Vec<MultiPart>,
+    /// Per rule: it provides a part of some rule in `multi_part`.
+    is_part: Vec<bool>,
+}
+
+/// A multi-part rule resolved against the matcher's rules.
+#[derive(Debug, Clone)]
+pub struct MultiPart {
+    /// Index of the multi-part rule.
+    pub rule: usize,
+    /// Index of the rule providing each part, in the rule's part order.
+    pub parts: Vec<usize>,
+    pub within_lines: usize,
 }
 
 /// The keyword search: both report every occurrence of every keyword,
@@ -235,6 +249,39 @@ impl Matcher {
                     .collect(),
             });
         }
+        let index_of: std::collections::HashMap<&str, usize> = set
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut is_part = vec![false; set.rules.len()];
+        let multi_part: Vec<MultiPart> = set
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_multi_part())
+            .filter_map(|(i, r)| {
+                // A part whose rule is not loaded (or is itself multi-part)
+                // leaves the rule inert; `RuleSet::check_parts` reports it.
+                let parts: Option<Vec<usize>> = r
+                    .parts
+                    .iter()
+                    .map(|p| index_of.get(p.rule.as_str()).copied())
+                    .map(|i| i.filter(|&i| !set.rules[i].is_multi_part()))
+                    .collect();
+                Some(MultiPart {
+                    rule: i,
+                    parts: parts?,
+                    within_lines: r.within_lines,
+                })
+            })
+            .collect();
+        for m in &multi_part {
+            for &p in &m.parts {
+                is_part[p] = true;
+            }
+        }
         let keywords = match Prefilter::new(&keywords) {
             Some(prefilter) if prefilter.accelerated() => Keywords::Prefilter(prefilter),
             _ => Keywords::Automaton(automaton(&keywords, workload)?),
@@ -243,6 +290,8 @@ impl Matcher {
             rules,
             keywords,
             keyword_rules,
+            multi_part,
+            is_part,
         })
     }
 
@@ -257,7 +306,7 @@ impl Matcher {
         use rayon::prelude::*;
         self.rules
             .par_iter()
-            .filter(|c| which(&c.rule))
+            .filter(|c| !c.rule.is_multi_part() && which(&c.rule))
             .filter_map(|c| {
                 c.regex()
                     .err()
@@ -274,6 +323,16 @@ impl Matcher {
 
     pub fn rule(&self, index: usize) -> &Arc<Rule> {
         &self.rules[index].rule
+    }
+
+    /// The multi-part rules that can fire (all their parts are loaded).
+    pub fn multi_part(&self) -> &[MultiPart] {
+        &self.multi_part
+    }
+
+    /// Whether matches of rule `index` can be a part of a multi-part finding.
+    pub fn is_part(&self, index: usize) -> bool {
+        self.is_part[index]
     }
 
     /// Finds every accepted match in `data`, appending to `out` in no
@@ -499,8 +558,13 @@ fn automaton(keywords: &[String], workload: Workload) -> Result<AhoCorasick, Mat
 }
 
 /// Proves a rule's examples: each example must produce a match of that rule
-/// and no negative example may.
-pub fn check_examples(rule: &Rule) -> Result<(), Vec<String>> {
+/// and no negative example may. A multi-part rule's examples must produce
+/// its finding (all parts, paired) and no negative example may; its parts'
+/// rules are looked up in `all`.
+pub fn check_examples(rule: &Rule, all: &RuleSet) -> Result<(), Vec<String>> {
+    if rule.is_multi_part() {
+        return crate::scanner::check_multi_part_examples(rule, all);
+    }
     let mut set = RuleSet::default();
     set.rules.push(rule.clone());
     let matcher = Matcher::new(&set).map_err(|e| vec![e.to_string()])?;

@@ -13,7 +13,8 @@ use crate::scan::ScanResult;
 /// `result` with every detected secret masked in its free-text fields, or
 /// `None` when no such field contains one (nothing to copy).
 pub fn masked(result: &ScanResult) -> Option<ScanResult> {
-    let mut secrets: Vec<&Secret> = result.findings.iter().map(|f| &f.secret).collect();
+    // Each part of a multi-part finding too: its values appear alone in text.
+    let mut secrets: Vec<&Secret> = result.findings.iter().flat_map(|f| f.values()).collect();
     secrets.sort();
     secrets.dedup();
     secrets.retain(|s| !s.expose().is_empty());
@@ -105,6 +106,19 @@ mod tests {
             masked.summary.errors[0].message,
             "cannot read gsk_u8********"
         );
+    }
+
+    #[test]
+    fn masks_each_part_of_a_multi_part_finding() {
+        let mut result = sample::multi_part_result();
+        result.summary.errors.push(Diagnostic {
+            path: format!("keys/{}.txt", sample::PAIR_SECRET),
+            message: format!("id {}", sample::PAIR_ID),
+        });
+        let masked = masked(&result).expect("fields to mask");
+        let e = &masked.summary.errors[0];
+        assert!(!e.path.contains(sample::PAIR_SECRET), "{}", e.path);
+        assert!(!e.message.contains(sample::PAIR_ID), "{}", e.message);
     }
 
     #[test]

@@ -11,11 +11,14 @@ use crate::baseline::Baseline;
 use std::ops::Range;
 
 use crate::decode::{self, Encoding};
-use crate::finding::{fingerprint, Finding, LineIndex, Location, Provenance, Secret};
+use crate::finding::{
+    fingerprint, join_parts, Finding, LineIndex, Location, Part, PartLocation, Provenance, Secret,
+};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
 use crate::suppress::{Allowlist, InlineAllows};
 
+mod pairs;
 pub mod text;
 
 pub use text::{decode_as, decode_text, Text, BINARY_SNIFF_LEN};
@@ -68,6 +71,19 @@ pub struct BlobHit {
     pub end_column: usize,
     /// How the secret was encoded where it was found (see [`Location::decoded`]).
     pub decoded: Vec<Encoding>,
+    /// For a multi-part finding, each part's value and place, in the
+    /// rule's part order; the line and columns above span them all.
+    pub parts: Vec<(Secret, PartLocation)>,
+}
+
+/// A match that no allow comment or allowlist dropped, before pairing and
+/// the baseline.
+struct Kept {
+    rule: usize,
+    /// The secret's bytes, or for a decoded match the encoded span.
+    range: Range<usize>,
+    secret: Secret,
+    chain: Vec<Encoding>,
 }
 
 /// A secret found inside decoded text, placed at the encoded span of the
@@ -156,10 +172,16 @@ impl Scanner {
         }
         self.tidy(&mut worker.matches);
         let mut allows = InlineAllows::new(data);
-        let mut kept = Vec::new();
+        let mut kept: Vec<Kept> = Vec::new();
         for m in &worker.matches {
-            if let Some(found) = self.admit(&mut allows, m.rule, &m.span, &data[m.secret.clone()]) {
-                kept.push((m.rule, m.secret.clone(), found, Vec::new()));
+            let bytes = &data[m.secret.clone()];
+            if !self.suppressed(&mut allows, &m.span, bytes) {
+                kept.push(Kept {
+                    rule: m.rule,
+                    range: m.secret.clone(),
+                    secret: Secret::new(bytes),
+                    chain: Vec::new(),
+                });
             }
         }
         for d in decoded {
@@ -174,8 +196,13 @@ impl Scanner {
             if plain {
                 continue;
             }
-            if let Some(found) = self.admit(&mut allows, d.rule, &d.place, &d.secret) {
-                kept.push((d.rule, d.place, found, d.chain));
+            if !self.suppressed(&mut allows, &d.place, &d.secret) {
+                kept.push(Kept {
+                    rule: d.rule,
+                    secret: Secret::new(&d.secret),
+                    range: d.place,
+                    chain: d.chain,
+                });
             }
         }
         // Located in increasing order: the secrets of two rules may overlap,
@@ -183,58 +210,230 @@ impl Scanner {
         // index start over from the top.
         let mut offsets: Vec<usize> = kept
             .iter()
-            .flat_map(|(_, s, _, _)| [s.start, s.end])
+            .flat_map(|k| [k.range.start, k.range.end])
             .collect();
         offsets.sort_unstable();
         offsets.dedup();
         let mut lines = LineIndex::new(data);
         let places: Vec<(usize, usize)> = offsets.iter().map(|&o| lines.locate(o)).collect();
         let place = |o: usize| places[offsets.partition_point(|&x| x < o)];
-        kept.into_iter()
-            .map(|(rule, range, (fingerprint, secret), decoded)| {
-                let (line, column) = place(range.start);
-                let (end_line, end_column) = place(range.end);
-                BlobHit {
-                    rule,
-                    fingerprint,
-                    secret,
+        let spans: Vec<PartLocation> = kept
+            .iter()
+            .map(|k| {
+                let (line, column) = place(k.range.start);
+                let (end_line, end_column) = place(k.range.end);
+                PartLocation {
                     line,
                     column,
                     end_line,
                     end_column,
-                    decoded,
                 }
+            })
+            .collect();
+        // Multi-part findings, only where some match can be a part.
+        let mut in_pair = vec![false; kept.len()];
+        let mut hits = Vec::new();
+        if kept.iter().any(|k| self.matcher.is_part(k.rule)) {
+            for (rule, members) in self.pair(&kept, &spans) {
+                for &i in &members {
+                    in_pair[i] = true;
+                }
+                if let Some(hit) = self.multi_part_hit(rule, &members, &kept, &spans) {
+                    hits.push(hit);
+                }
+            }
+        }
+        let singles = kept.into_iter().zip(spans).zip(in_pair);
+        for ((k, at), paired) in singles {
+            if paired || self.matcher.rule(k.rule).part_only {
+                continue;
+            }
+            let fp = fingerprint(&self.matcher.rule(k.rule).id, k.secret.expose());
+            if self.baselined(&fp) {
+                continue;
+            }
+            hits.push(BlobHit {
+                rule: k.rule,
+                fingerprint: fp,
+                secret: k.secret,
+                line: at.line,
+                column: at.column,
+                end_line: at.end_line,
+                end_column: at.end_column,
+                decoded: k.chain,
+                parts: Vec::new(),
+            });
+        }
+        hits.sort_by_key(|h| (h.line, h.column, h.rule));
+        hits
+    }
+
+    /// The multi-part findings among `kept`: the rule and, per part, the
+    /// index of the match in `kept`.
+    fn pair(&self, kept: &[Kept], spans: &[PartLocation]) -> Vec<(usize, Vec<usize>)> {
+        let mut chains: Vec<&[Encoding]> = Vec::new();
+        let mut index = Vec::new();
+        let mut candidates = Vec::new();
+        for (i, k) in kept.iter().enumerate() {
+            if !self.matcher.is_part(k.rule) {
+                continue;
+            }
+            let group = chains
+                .iter()
+                .position(|c| *c == &k.chain[..])
+                .unwrap_or_else(|| {
+                    chains.push(&k.chain);
+                    chains.len() - 1
+                });
+            index.push(i);
+            candidates.push(pairs::Candidate {
+                rule: k.rule,
+                line: spans[i].line,
+                start: k.range.start,
+                end: k.range.end,
+                group,
+                exact: k.chain.is_empty(),
+            });
+        }
+        let multi = self.matcher.multi_part();
+        pairs::pair(multi, &candidates)
+            .into_iter()
+            .map(|f| {
+                let members = f.parts.iter().map(|&c| index[c]).collect();
+                (multi[f.multi].rule, members)
             })
             .collect()
     }
 
-    /// Applies the suppressions to one match (`span`: the text an inline
-    /// allow comment must cover): the fingerprint and secret when it stays.
-    fn admit(
+    /// The hit of a multi-part finding of `rule` made of `members` (indexes
+    /// into `kept`, in part order), unless the baseline lists it.
+    fn multi_part_hit(
+        &self,
+        rule: usize,
+        members: &[usize],
+        kept: &[Kept],
+        spans: &[PartLocation],
+    ) -> Option<BlobHit> {
+        let joined = join_parts(members.iter().map(|&i| kept[i].secret.expose()));
+        let secret = Secret::new(joined.as_bytes());
+        let fp = fingerprint(&self.matcher.rule(rule).id, secret.expose());
+        if self.baselined(&fp) || self.parts_baselined(members, kept) {
+            return None;
+        }
+        let first = members
+            .iter()
+            .map(|&i| spans[i])
+            .min_by_key(|s| (s.line, s.column))?;
+        let last = members
+            .iter()
+            .map(|&i| spans[i])
+            .max_by_key(|s| (s.end_line, s.end_column))?;
+        Some(BlobHit {
+            rule,
+            fingerprint: fp,
+            secret,
+            line: first.line,
+            column: first.column,
+            end_line: last.end_line,
+            end_column: last.end_column,
+            decoded: kept[members[0]].chain.clone(),
+            parts: members
+                .iter()
+                .map(|&i| (kept[i].secret.clone(), spans[i]))
+                .collect(),
+        })
+    }
+
+    /// A baseline written before a multi-part rule existed lists its parts
+    /// one by one: when it lists every part that was reported on its own
+    /// (not part-only), the multi-part finding is one it accepted.
+    fn parts_baselined(&self, members: &[usize], kept: &[Kept]) -> bool {
+        let Some(baseline) = &self.baseline else {
+            return false;
+        };
+        let own: Vec<String> = members
+            .iter()
+            .map(|&i| &kept[i])
+            .filter(|k| !self.matcher.rule(k.rule).part_only)
+            .map(|k| fingerprint(&self.matcher.rule(k.rule).id, k.secret.expose()))
+            .collect();
+        if own.is_empty() || !own.iter().all(|fp| baseline.contains(fp)) {
+            return false;
+        }
+        self.tally.baselined.fetch_add(1, Ordering::Relaxed);
+        lock(&self.tally.baseline_used).extend(own);
+        true
+    }
+
+    /// The fingerprints a hit stands for when comparing a blob with the one
+    /// it replaced: its own, and for a multi-part hit each part's under the
+    /// part's rule (what the part would be reported as on its own).
+    pub fn fingerprints_of(&self, hit: &BlobHit) -> Vec<String> {
+        let mut out = vec![hit.fingerprint.clone()];
+        let parts = &self.matcher.rule(hit.rule).parts;
+        for (part, (secret, _)) in parts.iter().zip(&hit.parts) {
+            out.push(fingerprint(&part.rule, secret.expose()));
+        }
+        out
+    }
+
+    /// Whether `hit` is new against `before` (the [`Scanner::fingerprints_of`]
+    /// the replaced blobs' hits): a single secret that was there, alone or
+    /// as a part, is not; nor is a multi-part hit that was there whole, or
+    /// whose every part that reports alone was there (halves moved closer).
+    pub fn is_new(&self, hit: &BlobHit, before: &HashSet<String>) -> bool {
+        if before.contains(&hit.fingerprint) {
+            return false;
+        }
+        let rule = self.matcher.rule(hit.rule);
+        if rule.parts.is_empty() {
+            return true;
+        }
+        let mut alone = rule
+            .parts
+            .iter()
+            .zip(&hit.parts)
+            .filter(|(part, _)| {
+                self.matcher
+                    .rules()
+                    .iter()
+                    .find(|c| c.rule.id == part.rule)
+                    .is_some_and(|c| !c.rule.part_only)
+            })
+            .map(|(part, (secret, _))| fingerprint(&part.rule, secret.expose()))
+            .peekable();
+        alone.peek().is_none() || !alone.all(|fp| before.contains(&fp))
+    }
+
+    /// The inline allow comments and the secret allowlists: whether they
+    /// drop one match (`span`: the text an allow comment must cover).
+    fn suppressed(
         &self,
         allows: &mut InlineAllows<'_>,
-        rule: usize,
         span: &Range<usize>,
         secret_bytes: &[u8],
-    ) -> Option<(String, Secret)> {
+    ) -> bool {
         if allows.allows(span) {
             self.tally.allowed_inline.fetch_add(1, Ordering::Relaxed);
-            return None;
+            return true;
         }
         if self.allowlist.secret_allowed(secret_bytes) {
             self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
-            return None;
+            return true;
         }
-        let secret = Secret::new(secret_bytes);
-        let fp = fingerprint(&self.matcher.rule(rule).id, secret.expose());
-        if let Some(baseline) = &self.baseline {
-            if baseline.contains(&fp) {
+        false
+    }
+
+    /// Whether the baseline lists `fp` (and then counts it as used).
+    fn baselined(&self, fp: &str) -> bool {
+        match &self.baseline {
+            Some(baseline) if baseline.contains(fp) => {
                 self.tally.baselined.fetch_add(1, Ordering::Relaxed);
-                lock(&self.tally.baseline_used).insert(fp);
-                return None;
+                lock(&self.tally.baseline_used).insert(fp.to_string());
+                true
             }
+            _ => false,
         }
-        Some((fp, secret))
     }
 
     /// Keys inside the encoded spans of `data`, to `decode_depth` levels.
@@ -304,6 +503,7 @@ impl Scanner {
                 end_line: h.end_line,
                 end_column: h.end_column,
                 decoded: h.decoded.clone(),
+                parts: h.parts.iter().map(|(_, at)| *at).collect(),
             };
             (h.clone(), location)
         });
@@ -367,11 +567,23 @@ impl Scanner {
         let mut index: HashMap<String, usize> = HashMap::new();
         for (hit, location) in std::mem::take(&mut *lock(&t.found)) {
             let i = *index.entry(hit.fingerprint.clone()).or_insert_with(|| {
+                let rule = self.matcher.rule(hit.rule).clone();
+                let parts = rule
+                    .parts
+                    .iter()
+                    .zip(&hit.parts)
+                    .map(|(p, (secret, _))| Part {
+                        name: p.name.clone(),
+                        rule_id: p.rule.clone(),
+                        secret: secret.clone(),
+                    })
+                    .collect();
                 findings.push(Finding {
-                    rule: self.matcher.rule(hit.rule).clone(),
+                    rule,
                     secret: hit.secret,
                     fingerprint: hit.fingerprint,
                     locations: Vec::new(),
+                    parts,
                 });
                 findings.len() - 1
             });
@@ -394,6 +606,59 @@ impl Scanner {
         };
         result.sort();
         result
+    }
+}
+
+/// Proves a multi-part rule's examples: each must produce its finding (all
+/// parts, within the window) and no negative example may. Its parts' rules
+/// are taken from `all`.
+pub fn check_multi_part_examples(
+    rule: &crate::rules::Rule,
+    all: &crate::rules::RuleSet,
+) -> Result<(), Vec<String>> {
+    let mut set = crate::rules::RuleSet::default();
+    for part in &rule.parts {
+        match all.get(&part.rule) {
+            Some(r) if !r.is_multi_part() => set.rules.push(r.clone()),
+            _ => {
+                return Err(vec![format!(
+                    "part `{}` names rule `{}`, which is not a loaded rule with a pattern",
+                    part.name, part.rule
+                )])
+            }
+        }
+    }
+    set.rules.push(rule.clone());
+    let matcher = Matcher::new(&set).map_err(|e| vec![e.to_string()])?;
+    let errors = matcher.compile_all();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let index = set.rules.len() - 1;
+    let scanner = Scanner::new(matcher, Allowlist::default(), None);
+    let mut worker = Worker::default();
+    let mut failures = Vec::new();
+    for example in &rule.examples {
+        let hits = scanner.find_metadata(&mut worker, example.as_bytes());
+        if !hits.iter().any(|h| h.rule == index) {
+            failures.push(format!(
+                "example not found (all parts, paired): {example:?}"
+            ));
+        }
+    }
+    for negative in &rule.negative_examples {
+        let hits = scanner.find_metadata(&mut worker, negative.as_bytes());
+        if let Some(h) = hits.iter().find(|h| h.rule == index) {
+            let parts: Vec<&str> = h.parts.iter().map(|(s, _)| s.expose()).collect();
+            failures.push(format!(
+                "negative example matched ({parts:?}): {negative:?}"
+            ));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
     }
 }
 
@@ -467,6 +732,160 @@ mod tests {
         );
         assert_eq!(result.occurrence_count(), 3);
         assert_eq!(result.file_count(), 3);
+    }
+
+    const AWS_ID: &str = "AKIAVQJXXVBOTHD2WTFL";
+    const AWS_SECRET: &str = "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";
+
+    fn ids(s: &Scanner, hits: &[BlobHit]) -> Vec<String> {
+        hits.iter()
+            .map(|h| s.matcher.rule(h.rule).id.clone())
+            .collect()
+    }
+
+    fn aws_file(gap: usize) -> String {
+        format!(
+            "[default]\naws_access_key_id = {AWS_ID}\n{}aws_secret_access_key = {AWS_SECRET}\n",
+            "#\n".repeat(gap)
+        )
+    }
+
+    #[test]
+    fn a_key_id_and_its_secret_are_one_multi_part_hit() {
+        let s = scanner();
+        let data = aws_file(0);
+        let hits = s.find(&mut Worker::default(), data.as_bytes());
+        assert_eq!(ids(s, &hits), ["aws.access-key-pair"]);
+        let h = &hits[0];
+        let parts: Vec<&str> = h.parts.iter().map(|(v, _)| v.expose()).collect();
+        assert_eq!(parts, [AWS_ID, AWS_SECRET]);
+        assert_eq!(h.secret.expose(), join_parts([AWS_ID, AWS_SECRET]));
+        assert_eq!(
+            h.fingerprint,
+            fingerprint("aws.access-key-pair", &join_parts([AWS_ID, AWS_SECRET]))
+        );
+        assert_eq!((h.line, h.column, h.end_line), (2, 21, 3));
+        assert_eq!((h.parts[1].1.line, h.parts[1].1.column), (3, 25));
+    }
+
+    #[test]
+    fn halves_too_far_apart_are_reported_under_their_own_rules() {
+        let s = scanner();
+        // within_lines = 5: four lines between (five apart) still pair.
+        let near = aws_file(4);
+        assert_eq!(
+            ids(s, &s.find(&mut Worker::default(), near.as_bytes())),
+            ["aws.access-key-pair"]
+        );
+        let far = aws_file(5);
+        assert_eq!(
+            ids(s, &s.find(&mut Worker::default(), far.as_bytes())),
+            ["aws.access-key-id", "aws.secret-access-key"]
+        );
+    }
+
+    #[test]
+    fn a_part_only_match_is_never_reported_alone() {
+        let s = scanner();
+        let sid = "TWILIO_ACCOUNT_SID=ACdc2fb4276fa3e58c2436e24a25809a84\n";
+        assert!(s.find(&mut Worker::default(), sid.as_bytes()).is_empty());
+        let token = "TWILIO_AUTH_TOKEN=8b6e0375e0c9b2b53d9ae84d453bff2c\n";
+        let both = format!("{sid}{token}");
+        assert_eq!(
+            ids(s, &s.find(&mut Worker::default(), both.as_bytes())),
+            ["twilio.account-credentials"]
+        );
+        assert_eq!(
+            ids(s, &s.find(&mut Worker::default(), token.as_bytes())),
+            ["twilio.auth-token"]
+        );
+    }
+
+    #[test]
+    fn an_allowed_part_does_not_pair_and_the_other_half_stays_alone() {
+        let s = scanner();
+        let data = aws_file(0).replace(AWS_SECRET, &format!("{AWS_SECRET} # till-scan:allow"));
+        assert_eq!(
+            ids(s, &s.find(&mut Worker::default(), data.as_bytes())),
+            ["aws.access-key-id"]
+        );
+    }
+
+    #[test]
+    fn the_baseline_suppresses_a_pair_by_its_fingerprint_or_by_all_its_old_halves() {
+        let rules = RuleSet::builtin().unwrap();
+        let with = |fps: &[String]| {
+            let file = crate::baseline::BaselineFile {
+                version: 1,
+                entries: fps
+                    .iter()
+                    .map(|fp| crate::baseline::Entry {
+                        fingerprint: fp.clone(),
+                        rule_id: String::new(),
+                        path: String::new(),
+                        line: 1,
+                    })
+                    .collect(),
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("b.json");
+            std::fs::write(&path, serde_json::to_string(&file).unwrap()).unwrap();
+            let baseline = Baseline::load(&path).unwrap();
+            let matcher = Matcher::new(&rules).unwrap();
+            Scanner::new(matcher, Allowlist::default(), Some(baseline))
+        };
+        let data = aws_file(0);
+        let pair = fingerprint("aws.access-key-pair", &join_parts([AWS_ID, AWS_SECRET]));
+        let id = fingerprint("aws.access-key-id", AWS_ID);
+        let secret = fingerprint("aws.secret-access-key", AWS_SECRET);
+        for (fps, suppressed) in [
+            (vec![pair.clone()], true),
+            (vec![id.clone(), secret.clone()], true),
+            (vec![secret.clone()], false),
+        ] {
+            let s = with(&fps);
+            let hits = s.find(&mut Worker::default(), data.as_bytes());
+            assert_eq!(hits.is_empty(), suppressed, "{fps:?}: {hits:?}");
+            let result = s.finish(std::time::Duration::ZERO);
+            if suppressed {
+                assert_eq!(result.summary.baselined, 1);
+                assert!(result.summary.unused_baseline.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn a_pair_decoded_from_one_base64_value_pairs_there() {
+        use base64::Engine;
+        let s = scanner();
+        let inner = aws_file(0);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(inner.as_bytes());
+        let data = format!("credentials: {encoded}\n");
+        let hits = s.find(&mut Worker::default(), data.as_bytes());
+        assert_eq!(ids(s, &hits), ["aws.access-key-pair"]);
+        assert_eq!(hits[0].decoded, [Encoding::Base64]);
+    }
+
+    #[test]
+    fn multi_part_rules_prove_their_examples_and_negative_examples() {
+        let set = RuleSet::builtin().unwrap();
+        let multi: Vec<_> = set.rules.iter().filter(|r| r.is_multi_part()).collect();
+        assert!(multi.len() >= 5, "{}", multi.len());
+        for rule in &multi {
+            check_multi_part_examples(rule, &set).unwrap();
+        }
+        // An example whose parts sit too far apart fails the check.
+        let mut broken = set.get("aws.access-key-pair").unwrap().clone();
+        broken.examples = vec![aws_file(9)];
+        let failures = check_multi_part_examples(&broken, &set).unwrap_err();
+        assert!(failures[0].contains("example not found"), "{failures:?}");
+        let mut broken = set.get("aws.access-key-pair").unwrap().clone();
+        broken.negative_examples = vec![aws_file(1)];
+        let failures = check_multi_part_examples(&broken, &set).unwrap_err();
+        assert!(
+            failures[0].contains("negative example matched"),
+            "{failures:?}"
+        );
     }
 
     /// The text at a hit's line and column, as a report would point to it.

@@ -93,6 +93,8 @@ pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
                         "group": r.group,
                         "till_provider": r.till_provider, "keywords": r.keywords,
                         "references": r.references, "origin": r.origin,
+                        "parts": r.parts.iter().map(|p| serde_json::json!({"name": p.name, "rule": p.rule})).collect::<Vec<_>>(),
+                        "part_only": r.part_only,
                     })
                 })
                 .collect();
@@ -104,9 +106,17 @@ pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
                     .as_deref()
                     .map(|t| format!("  [rotatable: {t}]"))
                     .unwrap_or_default();
+                let parts = if r.is_multi_part() {
+                    let names: Vec<&str> = r.parts.iter().map(|p| p.name.as_str()).collect();
+                    format!("  [parts: {}]", names.join(" + "))
+                } else if r.part_only {
+                    "  [part only]".to_string()
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
-                    "{:40} {:13} {:24} {}{till}",
+                    "{:40} {:13} {:24} {}{till}{parts}",
                     r.id, r.group, r.provider, r.name
                 )?;
             }
@@ -142,12 +152,20 @@ pub fn rules_check(common: &Args, dir: Option<&Path>) -> Result<Outcome> {
         }
         None => rules_for_listing(common)?,
     };
+    // The parts of a multi-part rule may be rules of the built-in set.
+    let mut all = set.clone();
+    if dir.is_some() && !common.no_builtin_rules {
+        let mut builtin = RuleSet::builtin().context("built-in rules")?;
+        builtin.extend(set.rules.clone())?;
+        all = builtin;
+    }
+    all.check_parts()?;
     let failures: Vec<(String, String, Vec<String>)> = {
         use rayon::prelude::*;
         set.rules
             .par_iter()
             .filter_map(|rule| {
-                matcher::check_examples(rule)
+                matcher::check_examples(rule, &all)
                     .err()
                     .map(|f| (rule.id.clone(), rule.origin.clone(), f))
             })

@@ -191,11 +191,11 @@ fn examples_are_checked() {
         s
     };
     for rule in &set.rules {
-        check_examples(rule).unwrap();
+        check_examples(rule, &set).unwrap();
     }
     let mut broken = set.rules[0].clone();
     broken.negative_examples = vec!["acme_Q8k2mX9pL4vR7tY1wE3u".into()];
-    let failures = check_examples(&broken).unwrap_err();
+    let failures = check_examples(&broken, &set).unwrap_err();
     assert!(
         failures[0].contains("negative example matched"),
         "{failures:?}"

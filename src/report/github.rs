@@ -36,7 +36,7 @@ fn message(o: &Occurrence<'_>, redact: bool) -> String {
         "{} ({}) found: {}.",
         f.rule.name,
         f.rule.provider,
-        f.secret.display(redact)
+        f.shown(redact)
     );
     if let Some(note) = decoded_note(o.location) {
         m.push_str(&format!(" The key is encoded there ({note})."));

@@ -66,6 +66,22 @@ fn scanned(s: &Summary) -> String {
     )
 }
 
+/// "id at 2:21, secret at 3:25": where each part of a multi-part finding
+/// is at this place.
+fn parts_note(o: &Occurrence<'_>) -> Option<String> {
+    if o.finding.parts.is_empty() {
+        return None;
+    }
+    let at: Vec<String> = o
+        .finding
+        .parts
+        .iter()
+        .zip(&o.location.parts)
+        .map(|(p, l)| format!("{} at {}:{}", clean(&p.name), l.line, l.column))
+        .collect();
+    Some(at.join(", "))
+}
+
 /// One occurrence, with its columns already formatted.
 struct Row<'a> {
     occurrence: Occurrence<'a>,
@@ -92,7 +108,7 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                     position: format!("{}:{}", o.location.line, o.location.column),
                     rule_id: clean(&o.finding.rule.id),
                     rule_name: clean(&o.finding.rule.name),
-                    secret: clean(&o.finding.secret.display(ctx.redact)),
+                    secret: clean(&o.finding.shown(ctx.redact)),
                 })
                 .collect();
             (path, rows)
@@ -122,6 +138,9 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 p.paint(DIM, &fingerprint),
             )?;
             if let Some(note) = decoded_note(r.occurrence.location) {
+                writeln!(out, "  {}  {}", pad("", w_pos), p.paint(DIM, &note))?;
+            }
+            if let Some(note) = parts_note(&r.occurrence) {
                 writeln!(out, "  {}  {}", pad("", w_pos), p.paint(DIM, &note))?;
             }
             if let Some(c) = r.occurrence.location.provenance.commit() {

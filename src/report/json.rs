@@ -1,14 +1,14 @@
 //! The JSON report: till-scan's own machine-readable format, and the reader
 //! that lets other commands (baseline, rotate) load it back.
 //!
-//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 2
-//! (version 1 had no `decoded`; both are read back).
+//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 3
+//! (version 1 had no `decoded`, version 2 no `parts`; all are read back).
 //! The document is pretty-printed and ends with a newline:
 //!
 //! ```text
 //! {
 //!   "schema": "https://till.ac/schemas/till-scan/findings-v1.json",
-//!   "version": 2,
+//!   "version": 3,
 //!   "tool": { "name": "till-scan", "version": "<till-scan version>" },
 //!   "findings": [                       // one per occurrence, sorted by path, line, column
 //!     {
@@ -33,6 +33,14 @@
 //!       "decoded": []                   // how the key was encoded there, outermost first:
 //!                                       // "base64", "percent", "escape"; the line and
 //!                                       // columns are then those of the encoded text
+//!       // A multi-part finding (rule with `parts`, e.g. "aws.access-key-pair") also has
+//!       // "parts", absent otherwise; its line and columns span all the parts, its
+//!       // "secret" is the parts' values joined by a newline (redacted), and its one
+//!       // fingerprint is that of the whole:
+//!       // "parts": [ { "name": "id", "rule_id": "aws.access-key-id",
+//!       //              "secret": "AKIAVQ********", "line": 2, "column": 21,
+//!       //              "end_line": 2, "end_column": 41 },
+//!       //            { "name": "secret", "rule_id": "aws.secret-access-key", ... } ]
 //!     }
 //!   ],
 //!   "summary": {
@@ -63,10 +71,11 @@ use crate::finding::Occurrence;
 pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json";
 
 /// The `version` value of every document this module writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Versions [`read_findings`] reads: version 1 lacks `decoded`.
-const READABLE_VERSIONS: &[u32] = &[1, 2];
+/// Versions [`read_findings`] reads: version 1 lacks `decoded`, version 2
+/// lacks `parts`.
+const READABLE_VERSIONS: &[u32] = &[1, 2, 3];
 
 /// One occurrence of a secret, as written in (and read back from) the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +102,26 @@ pub struct JsonFinding {
     /// (`base64`, `percent`, `escape`); empty for plain text. Version 2.
     #[serde(default)]
     pub decoded: Vec<String>,
+    /// The named parts of a multi-part finding (an AWS key ID and its
+    /// secret key), in the rule's order; absent for a single secret.
+    /// Version 3.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<JsonPart>,
+}
+
+/// One part of a multi-part finding at one place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonPart {
+    /// The name the rule gives the part (`id`, `secret`).
+    pub name: String,
+    /// The rule that matched the part.
+    pub rule_id: String,
+    /// The part's value, redacted when the finding's `redacted` is true.
+    pub secret: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
 }
 
 impl JsonFinding {
@@ -118,6 +147,20 @@ impl JsonFinding {
             date: c.map(|c| c.date.clone()),
             commit_summary: c.map(|c| c.summary.clone()),
             decoded: l.decoded.iter().map(|e| e.name().to_string()).collect(),
+            parts: f
+                .parts
+                .iter()
+                .zip(&l.parts)
+                .map(|(p, at)| JsonPart {
+                    name: p.name.clone(),
+                    rule_id: p.rule_id.clone(),
+                    secret: p.secret.display(redact),
+                    line: at.line,
+                    column: at.column,
+                    end_line: at.end_line,
+                    end_column: at.end_column,
+                })
+                .collect(),
         }
     }
 }
@@ -319,6 +362,7 @@ mod read_tests {
 mod tests {
     use super::super::sample::{self, ACME_SECRET, OTHER_SECRET};
     use super::*;
+    use crate::finding::Secret;
 
     #[test]
     fn writes_the_documented_shape() {
@@ -326,7 +370,7 @@ mod tests {
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], SCHEMA_URL);
-        assert_eq!(v["version"], 2);
+        assert_eq!(v["version"], 3);
         assert_eq!(v["tool"]["name"], "till-scan");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
         let findings = v["findings"].as_array().unwrap();
@@ -426,6 +470,45 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_part_finding_lists_its_parts_by_name_redacted_like_a_secret() {
+        use sample::{PAIR_ID, PAIR_SECRET};
+        let result = sample::multi_part_result();
+        let text = sample::render(write, &result, true, false);
+        assert!(
+            !text.contains(PAIR_ID) && !text.contains(PAIR_SECRET),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let f = &v["findings"][0];
+        assert_eq!(f["rule_id"], "acme.key-pair");
+        assert_eq!(f["fingerprint"], result.findings[0].fingerprint.as_str());
+        assert_eq!(
+            (f["line"].as_u64(), f["end_line"].as_u64()),
+            (Some(4), Some(5))
+        );
+        let parts = f["parts"].as_array().unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0]["name"], "id");
+        assert_eq!(parts[0]["rule_id"], "acme.key-id");
+        assert_eq!(
+            parts[0]["secret"],
+            Secret::new(PAIR_ID.as_bytes()).redacted()
+        );
+        assert_eq!(parts[1]["name"], "secret");
+        assert_eq!(
+            (parts[1]["line"].as_u64(), parts[1]["column"].as_u64()),
+            (Some(5), Some(12))
+        );
+        let raw = sample::render(write, &result, false, false);
+        let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["findings"][0]["parts"][1]["secret"], PAIR_SECRET);
+        assert_eq!(read_findings(&raw).unwrap()[0].parts.len(), 2);
+        // A single secret has no `parts` key at all.
+        let single = sample::render(write, &sample::result(), true, false);
+        assert!(!single.contains("\"parts\""));
+    }
+
+    #[test]
     fn empty_scan_is_a_valid_document() {
         let text = sample::render(write, &sample::empty(), true, false);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -439,11 +522,14 @@ mod tests {
         assert!(read_findings("not json").is_err());
         assert!(read_findings("{\"findings\": []}").is_err());
         let text = sample::render(write, &sample::empty(), true, false);
-        let v3 = text.replace("\"version\": 2", "\"version\": 3");
-        assert!(read_findings(&v3).unwrap_err().contains("version 3"));
-        // Version 1 (no `decoded`) is still read.
+        let v4 = text.replace("\"version\": 3", "\"version\": 4");
+        assert!(read_findings(&v4).unwrap_err().contains("version 4"));
+        // Version 2 (no `parts`) and version 1 (no `decoded`) are still read.
+        let v2 = sample::render(write, &sample::result(), true, false)
+            .replace("\"version\": 3", "\"version\": 2");
+        assert_eq!(read_findings(&v2).unwrap().len(), 3);
         let v1 = sample::render(write, &sample::result(), true, false)
-            .replace("\"version\": 2", "\"version\": 1")
+            .replace("\"version\": 3", "\"version\": 1")
             .replace(",\n      \"decoded\": []", "");
         assert!(!v1.contains("decoded"));
         assert_eq!(read_findings(&v1).unwrap().len(), 3);

@@ -35,7 +35,7 @@ fn failure_message(f: &Finding, redact: bool) -> String {
         "{} ({}) found: {}",
         f.rule.name,
         f.rule.provider,
-        f.secret.display(redact)
+        f.shown(redact)
     )
 }
 
@@ -49,7 +49,7 @@ fn failure_details(o: &Occurrence<'_>, redact: bool) -> String {
     if let Some(note) = decoded_note(l) {
         let _ = writeln!(s, "Encoding: {note}");
     }
-    let _ = writeln!(s, "Secret: {}", f.secret.display(redact));
+    let _ = writeln!(s, "Secret: {}", f.shown(redact));
     let _ = writeln!(s, "Fingerprint: {}", f.fingerprint);
     if let Some(c) = l.provenance.commit() {
         let _ = writeln!(

@@ -189,7 +189,7 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 None => text(&f.rule.name),
             },
             code_cell(&f.rule.id),
-            code_cell(&f.secret.display(ctx.redact)),
+            code_cell(&f.shown(ctx.redact)),
             code_cell(&fingerprint),
         );
         if history {

@@ -117,3 +117,45 @@ pub fn first_web_reference(rule: &Rule) -> Option<&str> {
         (r.starts_with("https://") || r.starts_with("http://")) && !r.contains(char::is_whitespace)
     })
 }
+
+#[cfg(test)]
+mod multi_part_tests {
+    use super::sample::{self, PAIR_ID, PAIR_SECRET};
+    use super::*;
+    use crate::finding::Secret;
+
+    type Writer = fn(&ReportContext<'_>, &mut dyn Write) -> io::Result<()>;
+    const FORMATS: [(&str, Writer); 6] = [
+        ("human", human::write),
+        ("json", json::write),
+        ("sarif", sarif::write),
+        ("junit", junit::write),
+        ("github", github::write),
+        ("markdown", markdown::write),
+    ];
+
+    #[test]
+    fn every_format_names_the_parts_and_redacts_each_like_a_secret() {
+        let result = sample::multi_part_result();
+        let shown_id = Secret::new(PAIR_ID.as_bytes()).redacted();
+        let shown_secret = Secret::new(PAIR_SECRET.as_bytes()).redacted();
+        for (name, write) in FORMATS {
+            let text = sample::render(write, &result, true, false);
+            assert!(!text.contains(PAIR_ID), "{name}: {text}");
+            assert!(!text.contains(PAIR_SECRET), "{name}: {text}");
+            assert!(text.contains("Acme key pair"), "{name}: {text}");
+            let id = format!("id {shown_id}");
+            let secret = format!("secret {shown_secret}");
+            let named = |t: &str| t.contains(&id) && t.contains(&secret);
+            // JSON and SARIF carry the parts as fields; the text of the
+            // others (and SARIF's message) names them.
+            let fields = text.contains("\"name\": \"id\"") && text.contains(&shown_secret);
+            assert!(named(&text) || fields, "{name}: {text}");
+            let raw = sample::render(write, &result, false, false);
+            assert!(
+                raw.contains(PAIR_ID) && raw.contains(PAIR_SECRET),
+                "{name}: {raw}"
+            );
+        }
+    }
+}

@@ -36,6 +36,7 @@ pub fn location(
         end_line: line,
         end_column: column + secret.chars().count(),
         decoded: Vec::new(),
+        parts: Vec::new(),
     }
 }
 
@@ -68,6 +69,9 @@ pub fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references
         lead: 0,
         after_keyword: None,
         fallback: false,
+        parts: vec![],
+        within_lines: 0,
+        part_only: false,
         references: references.iter().map(|r| r.to_string()).collect(),
         examples: vec![],
         negative_examples: vec![],
@@ -136,6 +140,65 @@ pub fn result() -> ScanResult {
         },
     };
     result.sort();
+    result
+}
+
+pub const PAIR_ID: &str = "ACMEID7Q2XK4";
+pub const PAIR_SECRET: &str = "acmesecret_Vq8Lm2Xr9Tz4Kp7Wn3Yb";
+
+/// One multi-part finding (an Acme key id and its secret, on lines 4 and
+/// 5 of `deploy/env`) and nothing else.
+pub fn multi_part_result() -> ScanResult {
+    let mut rule = rule(
+        "acme.key-pair",
+        "Acme key pair",
+        "Acme",
+        None,
+        &["https://acme.example/docs/pairs"],
+    );
+    rule.pattern = String::new();
+    rule.parts = vec![
+        crate::rules::RulePart {
+            name: "id".into(),
+            rule: "acme.key-id".into(),
+        },
+        crate::rules::RulePart {
+            name: "secret".into(),
+            rule: "acme.secret".into(),
+        },
+    ];
+    let joined = crate::finding::join_parts([PAIR_ID, PAIR_SECRET]);
+    let mut location = location("deploy/env", 4, 8, PAIR_ID, None);
+    location.end_line = 5;
+    location.end_column = 12 + PAIR_SECRET.len();
+    location.parts = vec![
+        crate::finding::PartLocation {
+            line: 4,
+            column: 8,
+            end_line: 4,
+            end_column: 8 + PAIR_ID.len(),
+        },
+        crate::finding::PartLocation {
+            line: 5,
+            column: 12,
+            end_line: 5,
+            end_column: 12 + PAIR_SECRET.len(),
+        },
+    ];
+    let mut f = finding(&rule, &joined, vec![location]);
+    f.parts = [
+        ("id", "acme.key-id", PAIR_ID),
+        ("secret", "acme.secret", PAIR_SECRET),
+    ]
+    .into_iter()
+    .map(|(name, rule_id, value)| crate::finding::Part {
+        name: name.into(),
+        rule_id: rule_id.into(),
+        secret: Secret::new(value.as_bytes()),
+    })
+    .collect();
+    let mut result = empty();
+    result.findings = vec![f];
     result
 }
 

@@ -115,8 +115,8 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
         "ruleIndex": rule_index,
         "level": "error",
         "message": { "text": match decoded_note(l) {
-            Some(note) => format!("{} found ({}), {note}", f.rule.name, f.secret.display(redact)),
-            None => format!("{} found ({})", f.rule.name, f.secret.display(redact)),
+            Some(note) => format!("{} found ({}), {note}", f.rule.name, f.shown(redact)),
+            None => format!("{} found ({})", f.rule.name, f.shown(redact)),
         } },
         "locations": [{
             "physicalLocation": {
@@ -146,6 +146,32 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
             r["properties"] = json!({});
         }
         r["properties"]["decoded"] = json!(names);
+    }
+    if !f.parts.is_empty() {
+        // A multi-part finding: each part by name, redacted like a secret,
+        // with its own region (the result's region spans them all).
+        let parts: Vec<Value> = f
+            .parts
+            .iter()
+            .zip(&l.parts)
+            .map(|(p, at)| {
+                json!({
+                    "name": p.name,
+                    "ruleId": p.rule_id,
+                    "secret": p.secret.display(redact),
+                    "region": {
+                        "startLine": at.line.max(1),
+                        "startColumn": at.column.max(1),
+                        "endLine": at.end_line.max(at.line).max(1),
+                        "endColumn": at.end_column.max(1),
+                    },
+                })
+            })
+            .collect();
+        if r.get("properties").is_none() {
+            r["properties"] = json!({});
+        }
+        r["properties"]["parts"] = json!(parts);
     }
     r
 }
@@ -253,6 +279,25 @@ mod tests {
             serde_json::from_str(&sample::render(write, &sample::empty(), true, false)).unwrap();
         assert_eq!(errors(&v, &empty), Vec::<String>::new());
         assert_eq!(empty["runs"][0]["results"].as_array().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_multi_part_result_is_valid_sarif_with_its_parts_in_properties() {
+        let doc: Value = serde_json::from_str(&sample::render(
+            write,
+            &sample::multi_part_result(),
+            true,
+            false,
+        ))
+        .unwrap();
+        assert_eq!(errors(&validator(), &doc), Vec::<String>::new());
+        let result = &doc["runs"][0]["results"][0];
+        let parts = result["properties"]["parts"].as_array().unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0]["name"], "id");
+        assert_eq!(parts[1]["ruleId"], "acme.secret");
+        assert_eq!(parts[1]["region"]["startLine"], 5);
+        assert_eq!(result["partialFingerprints"].as_object().unwrap().len(), 1);
     }
 
     #[test]

@@ -187,6 +187,17 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_part_finding_is_one_manual_entry() {
+        let findings = sample::multi_part_result().findings;
+        let plan = Plan::build(&findings, |p| (p.to_string(), true), |_| true);
+        assert!(plan.rotations.is_empty());
+        assert_eq!(plan.manual.len(), 1);
+        assert_eq!(plan.manual[0].rule_id, "acme.key-pair");
+        assert_eq!(plan.manual[0].fingerprint, findings[0].fingerprint);
+        assert_eq!(plan.manual[0].locations.len(), 1);
+    }
+
+    #[test]
     fn one_rotation_per_secret_and_the_rest_manual() {
         let occs = vec![
             occ("openai.project-key", Some("openai"), "sk-proj-1", "a.py", 3),

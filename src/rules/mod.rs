@@ -53,9 +53,25 @@ pub struct RuleSpec {
     pub till_provider: Option<String>,
     /// Literal strings (matched ASCII-case-insensitively) that must occur in a
     /// blob for the pattern to be tried; every match must contain one.
+    /// Required, except in a multi-part rule (which has none).
+    #[serde(default)]
     pub keywords: Vec<String>,
     /// A regex (Rust `regex` syntax) with exactly one capture group: the secret.
-    pub pattern: Spanned<String>,
+    /// Required, except in a multi-part rule (which has `parts` instead).
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
+    /// A multi-part rule: the rules whose matches are its parts, by name,
+    /// in the order the finding lists them (the first is the anchor).
+    #[serde(default)]
+    pub parts: Vec<PartSpec>,
+    /// The most lines between the first part and any other part of one
+    /// finding of a multi-part rule (0: all on one line).
+    #[serde(default)]
+    pub within_lines: Option<usize>,
+    /// A match of this rule is an identifier, not a secret: it is reported
+    /// only as a part of a multi-part rule's finding, never on its own.
+    #[serde(default)]
+    pub part_only: bool,
     /// Minimum Shannon entropy, in bits per character, of the secret.
     #[serde(default)]
     pub min_entropy: Option<f64>,
@@ -90,6 +106,25 @@ pub struct RuleSpec {
     pub negative_examples: Vec<String>,
 }
 
+/// One part of a multi-part rule, as written: `{ name = "id", rule = "aws.access-key-id" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartSpec {
+    pub name: String,
+    pub rule: String,
+}
+
+/// One part of a multi-part rule: its name in the finding and the rule
+/// whose matches provide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulePart {
+    pub name: String,
+    pub rule: String,
+}
+
+/// Lines between the parts of a multi-part finding when the rule says none.
+pub const DEFAULT_WITHIN_LINES: usize = 5;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RuleFile {
@@ -118,6 +153,12 @@ pub struct Rule {
     /// See [`RuleSpec::after_keyword`].
     pub after_keyword: Option<String>,
     pub fallback: bool,
+    /// The parts of a multi-part rule (empty for a rule with a pattern).
+    pub parts: Vec<RulePart>,
+    /// See [`RuleSpec::within_lines`]; meaningful only with `parts`.
+    pub within_lines: usize,
+    /// See [`RuleSpec::part_only`].
+    pub part_only: bool,
     pub references: Vec<String>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
@@ -149,6 +190,13 @@ pub struct RuleSet {
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({})", self.id, self.origin)
+    }
+}
+
+impl Rule {
+    /// A multi-part rule: its findings are made of other rules' matches.
+    pub fn is_multi_part(&self) -> bool {
+        !self.parts.is_empty()
     }
 }
 
@@ -227,9 +275,50 @@ impl RuleSet {
         Ok(())
     }
 
-    /// Keeps only the rules that `keep` accepts.
+    /// Keeps only the rules that `keep` accepts. The parts of a kept
+    /// multi-part rule stay loaded: those `keep` refused become part-only
+    /// (found for the multi-part rule, never reported on their own).
     pub fn retain(&mut self, keep: impl Fn(&Rule) -> bool) {
-        self.rules.retain(keep);
+        let needed: HashSet<String> = self
+            .rules
+            .iter()
+            .filter(|r| keep(r))
+            .flat_map(|r| r.parts.iter().map(|p| p.rule.clone()))
+            .collect();
+        self.rules.retain_mut(|r| {
+            if keep(r) {
+                true
+            } else if needed.contains(&r.id) {
+                r.part_only = true;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Every part of every multi-part rule names a loaded rule that has a
+    /// pattern; the error names the multi-part rule's file and line.
+    pub fn check_parts(&self) -> Result<(), RuleError> {
+        for rule in self.rules.iter().filter(|r| r.is_multi_part()) {
+            for part in &rule.parts {
+                let problem = match self.get(&part.rule) {
+                    None => "which is not loaded",
+                    Some(r) if r.is_multi_part() => "which is itself a multi-part rule",
+                    Some(_) => continue,
+                };
+                let (file, line) = split_origin(&rule.origin);
+                return Err(RuleError {
+                    file,
+                    line,
+                    message: format!(
+                        "rule `{}`: part `{}` names rule `{}`, {problem}",
+                        rule.id, part.name, part.rule
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {

@@ -46,9 +46,22 @@ pub(super) fn parse_rules(
                 "id must look like `vendor.key-kind` (lower-case letters, digits, `-`, `_`, one or more `.`)".into(),
             ));
         }
-        let pattern_line = line_of(text, spec.pattern.span().start);
+        if !spec.parts.is_empty() || spec.within_lines.is_some() {
+            rules.push(
+                multi_part_rule(spec, id.clone(), id_line, file, !check_patterns)
+                    .map_err(|m| rule_err(id_line, m))?,
+            );
+            continue;
+        }
+        let Some(pattern_spec) = &spec.pattern else {
+            return Err(rule_err(
+                id_line,
+                "a rule needs a `pattern` (or `parts`, for a multi-part rule)".into(),
+            ));
+        };
+        let pattern_line = line_of(text, pattern_spec.span().start);
         let pattern =
-            expand_templates(spec.pattern.get_ref()).map_err(|m| rule_err(pattern_line, m))?;
+            expand_templates(pattern_spec.get_ref()).map_err(|m| rule_err(pattern_line, m))?;
         let after_line = spec
             .after_keyword
             .as_ref()
@@ -148,6 +161,9 @@ pub(super) fn parse_rules(
             lead: spec.lead.unwrap_or(window).min(window),
             after_keyword,
             fallback: spec.fallback,
+            parts: Vec::new(),
+            within_lines: 0,
+            part_only: spec.part_only,
             references: spec.references,
             examples: spec.examples,
             negative_examples: spec.negative_examples,
@@ -157,6 +173,109 @@ pub(super) fn parse_rules(
         });
     }
     Ok(rules)
+}
+
+/// The most lines a multi-part rule may span: pairing looks no further.
+const MAX_WITHIN_LINES: usize = 100;
+
+/// A multi-part rule: `parts`, `within_lines` and the descriptive keys; none
+/// of the keys that shape a pattern match.
+fn multi_part_rule(
+    spec: super::RuleSpec,
+    id: String,
+    id_line: usize,
+    file: &str,
+    builtin: bool,
+) -> Result<Rule, String> {
+    let mut stray = Vec::new();
+    let mut flag = |set: bool, key: &str| {
+        if set {
+            stray.push(format!("`{key}`"));
+        }
+    };
+    flag(spec.pattern.is_some(), "pattern");
+    flag(!spec.keywords.is_empty(), "keywords");
+    flag(spec.min_entropy.is_some(), "min_entropy");
+    flag(spec.validator.is_some(), "validator");
+    flag(!spec.allow.is_empty(), "allow");
+    flag(!spec.stopwords.is_empty(), "stopwords");
+    flag(spec.window.is_some(), "window");
+    flag(spec.lead.is_some(), "lead");
+    flag(spec.after_keyword.is_some(), "after_keyword");
+    flag(spec.fallback, "fallback");
+    flag(spec.part_only, "part_only");
+    if !stray.is_empty() {
+        return Err(format!(
+            "a multi-part rule (with `parts`) matches through its parts' rules, so it cannot have {}",
+            stray.join(", ")
+        ));
+    }
+    if spec.parts.len() < 2 {
+        return Err("`parts` must list at least two parts".into());
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut rules = std::collections::HashSet::new();
+    for part in &spec.parts {
+        let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+        if part.name.is_empty() || !part.name.bytes().all(plain) {
+            return Err(format!(
+                "part name `{}` must be lower-case letters, digits and `_`",
+                part.name
+            ));
+        }
+        if !names.insert(part.name.as_str()) {
+            return Err(format!("part name `{}` is used twice", part.name));
+        }
+        if !rules.insert(part.rule.as_str()) {
+            return Err(format!("rule `{}` is named by two parts", part.rule));
+        }
+        if part.rule == id {
+            return Err("a multi-part rule cannot be one of its own parts".into());
+        }
+    }
+    let within_lines = spec.within_lines.unwrap_or(super::DEFAULT_WITHIN_LINES);
+    if within_lines > MAX_WITHIN_LINES {
+        return Err(format!(
+            "within_lines {within_lines} is more than {MAX_WITHIN_LINES}"
+        ));
+    }
+    if spec.examples.is_empty() || spec.negative_examples.is_empty() {
+        return Err(
+            "at least one entry in `examples` and in `negative_examples` is required".into(),
+        );
+    }
+    Ok(Rule {
+        id,
+        name: spec.name,
+        provider: spec.provider,
+        till_provider: spec.till_provider,
+        keywords: Vec::new(),
+        pattern: String::new(),
+        min_entropy: None,
+        validator: None,
+        allow: Vec::new(),
+        stopwords: Vec::new(),
+        window: DEFAULT_WINDOW,
+        lead: DEFAULT_WINDOW,
+        after_keyword: None,
+        fallback: false,
+        parts: spec
+            .parts
+            .into_iter()
+            .map(|p| super::RulePart {
+                name: p.name,
+                rule: p.rule,
+            })
+            .collect(),
+        within_lines,
+        part_only: false,
+        references: spec.references,
+        examples: spec.examples,
+        negative_examples: spec.negative_examples,
+        origin: format!("{file}:{id_line}"),
+        group: "custom".to_string(),
+        builtin,
+    })
 }
 
 /// A TOML error as `(line, message)`, with serde's type errors ("invalid

@@ -201,3 +201,116 @@ fn every_builtin_rule_proves_itself_and_sits_in_a_catalogue_group() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+const PAIR: &str = r#"
+[[rules]]
+id = "acme.key-id"
+name = "Acme key ID"
+provider = "Acme"
+part_only = true
+keywords = ["acmeid"]
+pattern = '(acmeid_[a-z0-9]{8})'
+examples = ["acmeid_q8k2mx9p"]
+negative_examples = ["acmeid_x"]
+
+[[rules]]
+id = "acme.key-pair"
+name = "Acme key pair"
+provider = "Acme"
+parts = [{ name = "id", rule = "acme.key-id" }, { name = "secret", rule = "acme.api-key" }]
+within_lines = 2
+examples = ["acmeid_q8k2mx9p\nacme_q8k2mx9pl4vr7ty1"]
+negative_examples = ["acme_q8k2mx9pl4vr7ty1", "acmeid_q8k2mx9p\n\n\nacme_q8k2mx9pl4vr7ty1"]
+"#;
+
+fn pair_set() -> RuleSet {
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file("g.toml", GOOD).unwrap())
+        .unwrap();
+    set.extend(parse_rule_file("p.toml", PAIR).unwrap())
+        .unwrap();
+    set
+}
+
+#[test]
+fn parses_a_multi_part_rule_and_its_part_only_part() {
+    let set = pair_set();
+    let pair = set.get("acme.key-pair").unwrap();
+    assert!(pair.is_multi_part());
+    assert_eq!(pair.within_lines, 2);
+    let names: Vec<_> = pair.parts.iter().map(|p| (&*p.name, &*p.rule)).collect();
+    assert_eq!(names, [("id", "acme.key-id"), ("secret", "acme.api-key")]);
+    assert!(set.get("acme.key-id").unwrap().part_only);
+    assert!(!set.get("acme.api-key").unwrap().part_only);
+    set.check_parts().unwrap();
+    for id in ["acme.key-id", "acme.key-pair"] {
+        crate::matcher::check_examples(set.get(id).unwrap(), &set).unwrap();
+    }
+    let text = PAIR.replace("within_lines = 2\n", "");
+    let rules = parse_rule_file("p.toml", &text).unwrap();
+    assert_eq!(rules[1].within_lines, DEFAULT_WITHIN_LINES);
+}
+
+#[test]
+fn multi_part_mistakes_name_the_rule_and_line() {
+    let cases = [
+        (
+            PAIR.replace(
+                "within_lines = 2",
+                "within_lines = 2\nkeywords = [\"acme\"]",
+            ),
+            "cannot have `keywords`",
+        ),
+        (
+            PAIR.replace(", { name = \"secret\", rule = \"acme.api-key\" }", ""),
+            "at least two parts",
+        ),
+        (
+            PAIR.replace("name = \"secret\"", "name = \"id\""),
+            "part name `id` is used twice",
+        ),
+        (
+            PAIR.replace("name = \"secret\"", "name = \"Secret Key\""),
+            "part name `Secret Key`",
+        ),
+        (
+            PAIR.replace("within_lines = 2", "within_lines = 1000"),
+            "within_lines 1000",
+        ),
+        (
+            PAIR.replace("pattern = '(acmeid_[a-z0-9]{8})'\n", ""),
+            "needs a `pattern`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let msg = parse_rule_file("p.toml", &text).unwrap_err().to_string();
+        assert!(msg.starts_with("p.toml:"), "{msg}");
+        assert!(msg.contains(expected), "{expected}: {msg}");
+    }
+    // A part naming a rule that is not loaded.
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file("p.toml", PAIR).unwrap())
+        .unwrap();
+    let msg = set.check_parts().unwrap_err().to_string();
+    assert_eq!(
+        msg,
+        "p.toml:13: rule `acme.key-pair`: part `secret` names rule `acme.api-key`, which is not loaded"
+    );
+}
+
+#[test]
+fn selecting_a_multi_part_rule_keeps_its_parts_as_part_only() {
+    let mut set = pair_set();
+    set.retain(|r| r.id == "acme.key-pair");
+    assert_eq!(set.len(), 3);
+    assert!(set
+        .rules
+        .iter()
+        .filter(|r| !r.is_multi_part())
+        .all(|r| r.part_only));
+    let mut set = pair_set();
+    set.retain(|r| r.id != "acme.key-pair");
+    let ids: Vec<_> = set.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["acme.api-key", "acme.key-id"]);
+    assert!(!set.get("acme.api-key").unwrap().part_only);
+}

@@ -157,6 +157,7 @@ impl Settings {
             };
             set.extend(extra.rules)?;
         }
+        set.check_parts()?;
         self.config.select_rules(&mut set)?;
         if set.is_empty() {
             anyhow::bail!(

@@ -22,6 +22,7 @@ mod doubles;
 mod gha;
 mod git;
 mod hardening;
+mod pairs;
 mod precommit;
 mod rotate;
 mod rules;

@@ -16,7 +16,7 @@ fn every_builtin_rule_proves_its_examples() {
     let set = builtin();
     let mut failures = Vec::new();
     for rule in &set.rules {
-        if let Err(f) = check_examples(rule) {
+        if let Err(f) = check_examples(rule, &set) {
             failures.extend(
                 f.into_iter()
                     .map(|m| format!("{} ({}): {m}", rule.id, rule.origin)),

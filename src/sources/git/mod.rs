@@ -376,16 +376,18 @@ fn attribute(
         let Some(hits) = results.get(&change.new) else {
             continue;
         };
-        let before: HashSet<&str> = change
+        // Multi-part hits count their parts too: a key ID and secret
+        // moved apart (or together) by an edit are not new secrets.
+        let before: HashSet<String> = change
             .old
             .iter()
             .filter_map(|o| results.get(o))
             .flatten()
-            .map(|h| h.fingerprint.as_str())
+            .flat_map(|h| scanner.fingerprints_of(h))
             .collect();
         let introduced: Vec<BlobHit> = hits
             .iter()
-            .filter(|h| !before.contains(h.fingerprint.as_str()))
+            .filter(|h| scanner.is_new(h, &before))
             .cloned()
             .collect();
         let path = change.path.clone();
