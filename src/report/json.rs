@@ -1,14 +1,15 @@
 //! The JSON report: till-scan's own machine-readable format, and the reader
 //! that lets other commands (baseline, rotate) load it back.
 //!
-//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 2
-//! (version 1 had no `decoded`; both are read back).
+//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 3
+//! (version 1 had no `decoded`, version 2 no `member_path` and no archive
+//! counts; all three are read back).
 //! The document is pretty-printed and ends with a newline:
 //!
 //! ```text
 //! {
 //!   "schema": "https://till.ac/schemas/till-scan/findings-v1.json",
-//!   "version": 2,
+//!   "version": 3,
 //!   "tool": { "name": "till-scan", "version": "<till-scan version>" },
 //!   "findings": [                       // one per occurrence, sorted by path, line, column
 //!     {
@@ -17,7 +18,11 @@
 //!       "provider": "OpenAI",
 //!       "till_provider": "openai",      // string or null: Till can proxy this provider
 //!       "path": "src/config.py",        // as the scan reached it (as given on the command line); repo-relative for git scans;
-// "(commit message)" for a commit's own text, "REF (tag message)", "refs/tags/T[:path]"
+//!                                       // "(commit message)" for a commit's own text, "REF (tag message)", "refs/tags/T[:path]";
+//!                                       // for a secret inside an archive, the archive's own path
+//!       "member_path": [],              // inside an archive: the member names from the outermost archive in,
+//!                                       // e.g. ["lib/inner.tgz", "package/config.js"]; line and columns are
+//!                                       // then those of the innermost member's text
 //!       "line": 12,                     // 1-based
 //!       "column": 9,                    // 1-based, in Unicode scalar values
 //!       "end_line": 12,
@@ -44,6 +49,8 @@
 //!     "allowed_inline": 0,              // dropped by a till-scan:allow comment
 //!     "allowed_by_config": 0,           // dropped by config allowlists
 //!     "baselined": 0,                   // dropped because the baseline lists them
+//!     "archives_scanned": 0,            // archives opened, nested ones included
+//!     "archive_members_scanned": 0,     // members read from them (their text is also in files/bytes_scanned)
 //!     "skipped": [ { "path": "logo.png", "reason": "binary file" } ],
 //!     "errors": [ { "path": "secret.txt", "message": "permission denied" } ]
 //!   }
@@ -54,17 +61,18 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{path_label, ReportContext};
+use super::{container_label, ReportContext};
 use crate::finding::Occurrence;
 
 /// The `schema` value of every document this module writes.
 pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json";
 
 /// The `version` value of every document this module writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Versions [`read_findings`] reads: version 1 lacks `decoded`.
-const READABLE_VERSIONS: &[u32] = &[1, 2];
+/// Versions [`read_findings`] reads: version 1 lacks `decoded`, version 2
+/// `member_path` (and the archive counts of the summary).
+const READABLE_VERSIONS: &[u32] = &[1, 2, 3];
 
 /// One occurrence of a secret, as written in (and read back from) the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +99,10 @@ pub struct JsonFinding {
     /// (`base64`, `percent`, `escape`); empty for plain text. Version 2.
     #[serde(default)]
     pub decoded: Vec<String>,
+    /// Inside an archive, the member names from the outermost archive in
+    /// (`path` is then the archive's); empty elsewhere. Version 3.
+    #[serde(default)]
+    pub member_path: Vec<String>,
 }
 
 impl JsonFinding {
@@ -102,7 +114,7 @@ impl JsonFinding {
             rule_name: f.rule.name.clone(),
             provider: f.rule.provider.clone(),
             till_provider: f.rule.till_provider.clone(),
-            path: path_label(&l.provenance).into_owned(),
+            path: container_label(&l.provenance).into_owned(),
             line: l.line,
             column: l.column,
             end_line: l.end_line,
@@ -116,6 +128,7 @@ impl JsonFinding {
             date: c.map(|c| c.date.clone()),
             commit_summary: c.map(|c| c.summary.clone()),
             decoded: l.decoded.iter().map(|e| e.name().to_string()).collect(),
+            member_path: l.provenance.members().to_vec(),
         }
     }
 }
@@ -148,6 +161,12 @@ pub struct JsonSummary {
     pub allowed_inline: u64,
     pub allowed_by_config: u64,
     pub baselined: u64,
+    /// Version 3.
+    #[serde(default)]
+    pub archives_scanned: u64,
+    /// Version 3.
+    #[serde(default)]
+    pub archive_members_scanned: u64,
     pub skipped: Vec<JsonSkipped>,
     pub errors: Vec<JsonError>,
 }
@@ -187,6 +206,8 @@ impl JsonReport {
                 allowed_inline: s.allowed_inline,
                 allowed_by_config: s.allowed_by_config,
                 baselined: s.baselined,
+                archives_scanned: s.archives_scanned,
+                archive_members_scanned: s.archive_members_scanned,
                 skipped: s
                     .skipped
                     .iter()
@@ -319,7 +340,7 @@ mod tests {
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], SCHEMA_URL);
-        assert_eq!(v["version"], 2);
+        assert_eq!(v["version"], 3);
         assert_eq!(v["tool"]["name"], "till-scan");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
         let findings = v["findings"].as_array().unwrap();
@@ -349,10 +370,11 @@ mod tests {
             "date",
             "commit_summary",
             "decoded",
+            "member_path",
         ] {
             assert!(keys.contains(&key), "missing {key}");
         }
-        assert_eq!(keys.len(), 18);
+        assert_eq!(keys.len(), 19);
 
         let s = &v["summary"];
         assert_eq!(s["occurrences"], 3);
@@ -432,10 +454,15 @@ mod tests {
         assert!(read_findings("not json").is_err());
         assert!(read_findings("{\"findings\": []}").is_err());
         let text = sample::render(write, &sample::empty(), true, false);
-        let v3 = text.replace("\"version\": 2", "\"version\": 3");
-        assert!(read_findings(&v3).unwrap_err().contains("version 3"));
-        // Version 1 (no `decoded`) is still read.
-        let v1 = sample::render(write, &sample::result(), true, false)
+        let v4 = text.replace("\"version\": 3", "\"version\": 4");
+        assert!(read_findings(&v4).unwrap_err().contains("version 4"));
+        // Version 2 (no `member_path`) and 1 (no `decoded` either) are still read.
+        let v2 = sample::render(write, &sample::result(), true, false)
+            .replace("\"version\": 3", "\"version\": 2")
+            .replace(",\n      \"member_path\": []", "");
+        assert!(!v2.contains("member_path"));
+        assert_eq!(read_findings(&v2).unwrap().len(), 3);
+        let v1 = v2
             .replace("\"version\": 2", "\"version\": 1")
             .replace(",\n      \"decoded\": []", "");
         assert!(!v1.contains("decoded"));

@@ -130,6 +130,8 @@ pub fn result() -> ScanResult {
             allowed_inline: 1,
             allowed_by_config: 2,
             baselined: 3,
+            archives_scanned: 0,
+            archive_members_scanned: 0,
             unused_baseline: vec![],
             duration: Duration::from_millis(1234),
         },

@@ -1,10 +1,9 @@
-//! Archive format detection by magic bytes (issue 14, item 2, first step).
+//! Archive format detection by magic bytes.
 //!
 //! Owns one question: does this blob look like an archive or compressed
 //! stream, and which kind? Detection reads magic bytes only, never the file
 //! name, so a `.jar`, `.whl`, `.docx` or `.nupkg` is recognised as zip and a
-//! `.tgz` or npm pack as gzip. Extraction, caps and nesting are not built
-//! yet; nothing calls this module so far.
+//! `.tgz` or npm pack as gzip.
 
 /// The container kinds till-scan means to look inside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +47,19 @@ pub fn detect(bytes: &[u8]) -> Option<ArchiveKind> {
     None
 }
 
+/// Whether a 512-byte block is a tar header (`ustar` at offset 257): what a
+/// gzip, bzip2 or xz stream holds when it is a tarball.
+pub fn is_tar_header(block: &[u8]) -> bool {
+    block.len() >= 512 && detect(block) == Some(ArchiveKind::Tar)
+}
+
+/// Compiled code whose strings are stored as plain (modified) UTF-8 among
+/// binary tables: a Java class file (`CA FE BA BE`) or Android dex
+/// (`dex\n`). Archive members of these kinds are scanned although binary.
+pub fn is_bytecode(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xca, 0xfe, 0xba, 0xbe]) || bytes.starts_with(b"dex\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +91,9 @@ mod tests {
         assert_eq!(detect(b"BZhx not bzip2"), None);
         assert_eq!(detect(b"OPENAI_API_KEY=sk-..."), None);
         assert_eq!(detect(&tar_header()[..260]), None);
+        assert!(!is_tar_header(&tar_header()[..511]));
+        assert!(is_tar_header(&tar_header()));
+        assert!(is_bytecode(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]));
+        assert!(!is_bytecode(b"cafebabe"));
     }
 }
