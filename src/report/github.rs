@@ -175,6 +175,24 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_in_an_archive_is_annotated_on_the_archive_file() {
+        let mut result = sample::result();
+        sample::set_first_members(&mut result, &["lib/inner.tgz", "package/config.js"]);
+        let text = sample::render(write, &result, true, false);
+        let first = text.lines().find(|l| l.contains("archive member")).unwrap();
+        assert!(
+            first.starts_with("::error file=app/main.py,line=1,title=Acme API key::"),
+            "{first}"
+        );
+        assert!(
+            first.contains(
+                "It is in archive member lib/inner.tgz!package/config.js, line 3, column 11."
+            ),
+            "{first}"
+        );
+    }
+
+    #[test]
     fn redacts_unless_asked_not_to() {
         let text = sample::render(write, &sample::result(), true, false);
         assert!(!text.contains(ACME_SECRET));

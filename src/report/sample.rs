@@ -52,6 +52,16 @@ pub fn set_first_path(result: &mut ScanResult, path: &str) {
     result.sort();
 }
 
+/// Puts the first location of the first finding inside an archive at its
+/// place, `members` deep.
+pub fn set_first_members(result: &mut ScanResult, members: &[&str]) {
+    let place = &mut result.findings[0].locations[0].provenance;
+    *place = Provenance::Member {
+        archive: Box::new(place.clone()),
+        members: members.iter().map(|m| m.to_string()).collect(),
+    };
+}
+
 pub fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references: &[&str]) -> Rule {
     Rule {
         id: id.into(),
