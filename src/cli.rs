@@ -248,6 +248,10 @@ pub struct Common {
     /// this many encodings deep (0 turns decoding off) [default: 2].
     #[arg(long, global = true, value_name = "N")]
     pub max_decode_depth: Option<usize>,
+    /// Look inside archives (zip, jar, whl, docx..., tar, gzip, bzip2, xz),
+    /// this many nested levels deep (0 turns archives off) [default: 2].
+    #[arg(long, global = true, value_name = "N")]
+    pub max_archive_depth: Option<usize>,
     /// Baseline file of accepted secrets [default: .till-scan-baseline.json in the scanned directory].
     #[arg(long, global = true, value_name = "FILE")]
     pub baseline: Option<PathBuf>,

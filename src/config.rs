@@ -33,6 +33,17 @@ pub struct ConfigFile {
     pub max_file_size: Option<u64>,
     /// Encodings deep to look for keys (0 turns decoding off).
     pub max_decode_depth: Option<usize>,
+    /// Nested archives deep to look inside (0 turns archives off).
+    pub max_archive_depth: Option<usize>,
+    /// Decompressed bytes read from one archive before the rest of it is
+    /// given up (archive-bomb guard; never 0).
+    #[serde(default, deserialize_with = "archive_size_value")]
+    pub max_archive_size: Option<u64>,
+    /// Decompressed bytes read from all the archives of one scan.
+    #[serde(default, deserialize_with = "archive_total_value")]
+    pub max_archive_total: Option<u64>,
+    /// Members read from one archive, nested ones included.
+    pub max_archive_members: Option<u64>,
     /// Gitignore-style patterns of paths not to scan.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -266,11 +277,29 @@ fn format_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Format>, D::Er
 }
 
 fn size_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    sized(d, "max_file_size", "skip every file", "10MiB")
+}
+
+fn archive_size_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    sized(d, "max_archive_size", "stop every archive", "256MiB")
+}
+
+fn archive_total_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    sized(d, "max_archive_total", "stop every archive", "4GiB")
+}
+
+/// A size key: "10MiB", "500K" or a number of bytes, never 0.
+fn sized<'de, D: Deserializer<'de>>(
+    d: D,
+    key: &str,
+    zero: &str,
+    default: &str,
+) -> Result<Option<u64>, D::Error> {
     let v = toml::Value::deserialize(d)?;
     let bytes = match &v {
-        toml::Value::Integer(0) => {
-            Err("0 would skip every file; remove the key for the default (10MiB)".to_string())
-        }
+        toml::Value::Integer(0) => Err(format!(
+            "0 would {zero}; remove the key for the default ({default})"
+        )),
         toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| {
             format!("must be a size such as \"10MiB\", \"500K\" or a number of bytes (got {n})")
         }),
@@ -282,7 +311,7 @@ fn size_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> 
     };
     bytes
         .map(Some)
-        .map_err(|m| D::Error::custom(format!("`max_file_size`: {m}")))
+        .map_err(|m| D::Error::custom(format!("`{key}`: {m}")))
 }
 
 fn stopwords<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -6,6 +6,7 @@
 //! the parts; `cmd` holds one module per command; `app` dispatches.
 
 pub mod app;
+pub mod archive;
 pub mod baseline;
 pub mod cli;
 mod cmd;

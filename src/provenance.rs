@@ -1,8 +1,10 @@
 //! Where a blob came from: a file on disk, standard input, git's index, a
 //! commit, a commit's or tag's own text, or an object a ref points at.
 //! Sources say it with this type; only the reports turn it into text
-//! (`report::path_label`), so a new kind of place (an archive member, a
-//! decoded span) is a new variant here and a new arm there.
+//! (`report::path_label`), so a new kind of place (a decoded span) is a new
+//! variant here and a new arm there. A member of an archive is
+//! [`Provenance::Member`]: the place the outermost archive was read (a file,
+//! a blob in a commit, a staged file), wrapped with the member names.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -46,14 +48,24 @@ pub enum Provenance {
         reference: String,
         path: Option<String>,
     },
+    /// A member of an archive (zip, tar, gzip...) read at `archive`: the
+    /// member names from the outermost archive in, so `a.zip` holding
+    /// `inner.tgz` holding `pkg/config.js` is `["inner.tgz", "pkg/config.js"]`.
+    /// Never nested itself: `archive` is never a `Member`.
+    Member {
+        archive: Box<Provenance>,
+        members: Vec<String>,
+    },
 }
 
 impl Provenance {
     /// The path of the file the secret is in, on disk or inside a tree;
     /// `None` for text that is not a file (commit and tag messages, a
-    /// blob a ref names directly). Path allowlists apply to it.
+    /// blob a ref names directly). Path allowlists apply to it. For an
+    /// archive member, the path of the archive.
     pub fn path(&self) -> Option<&str> {
         match self {
+            Provenance::Member { archive, .. } => archive.path(),
             Provenance::File { path }
             | Provenance::Staged { path }
             | Provenance::Commit { path, .. } => Some(path),
@@ -63,9 +75,27 @@ impl Provenance {
         }
     }
 
+    /// The member names inside an archive, outermost first; empty for a
+    /// place that is not in an archive.
+    pub fn members(&self) -> &[String] {
+        match self {
+            Provenance::Member { members, .. } => members,
+            _ => &[],
+        }
+    }
+
+    /// The place the outermost archive was read, or the place itself.
+    pub fn container(&self) -> &Provenance {
+        match self {
+            Provenance::Member { archive, .. } => archive,
+            place => place,
+        }
+    }
+
     /// The commit of a history finding.
     pub fn commit(&self) -> Option<&CommitInfo> {
         match self {
+            Provenance::Member { archive, .. } => archive.commit(),
             Provenance::Commit { commit, .. } | Provenance::CommitMessage { commit } => {
                 Some(commit)
             }
@@ -76,6 +106,7 @@ impl Provenance {
     /// The commit, for the few places that rewrite its fields (redaction).
     pub fn commit_mut(&mut self) -> Option<&mut Arc<CommitInfo>> {
         match self {
+            Provenance::Member { archive, .. } => archive.commit_mut(),
             Provenance::Commit { commit, .. } | Provenance::CommitMessage { commit } => {
                 Some(commit)
             }
@@ -87,6 +118,11 @@ impl Provenance {
     /// for the few places that rewrite them (redaction).
     pub fn names_mut(&mut self) -> Vec<&mut String> {
         match self {
+            Provenance::Member { archive, members } => {
+                let mut names = archive.names_mut();
+                names.extend(members.iter_mut());
+                names
+            }
             Provenance::File { path }
             | Provenance::Staged { path }
             | Provenance::Commit { path, .. } => vec![path],
@@ -104,15 +140,22 @@ impl Provenance {
     /// The key places sort by: the file (or ref) they name, then what
     /// distinguishes places of one name. Locations in one file sort together
     /// whichever commit introduced them, as reports list them.
-    fn sort_key(&self) -> (&str, &str) {
+    /// Members of an archive sort after the archive, by member names.
+    fn sort_key(&self) -> (&str, &str, &[String]) {
         match self {
             Provenance::File { path }
             | Provenance::Staged { path }
-            | Provenance::Commit { path, .. } => (path, ""),
-            Provenance::Stream { name } => (name, ""),
-            Provenance::CommitMessage { commit } => ("", &commit.id),
-            Provenance::TagMessage { reference } => (reference, ""),
-            Provenance::RefTarget { reference, path } => (reference, path.as_deref().unwrap_or("")),
+            | Provenance::Commit { path, .. } => (path, "", &[]),
+            Provenance::Stream { name } => (name, "", &[]),
+            Provenance::CommitMessage { commit } => ("", &commit.id, &[]),
+            Provenance::TagMessage { reference } => (reference, "", &[]),
+            Provenance::RefTarget { reference, path } => {
+                (reference, path.as_deref().unwrap_or(""), &[])
+            }
+            Provenance::Member { archive, members } => {
+                let (a, b, _) = archive.sort_key();
+                (a, b, members)
+            }
         }
     }
 
@@ -176,5 +219,25 @@ mod tests {
         };
         assert_eq!(blob.path(), None);
         assert_eq!(blob.order(&tagged), Ordering::Less);
+    }
+
+    #[test]
+    fn an_archive_member_is_its_own_file_under_the_archive_path() {
+        let jar = Provenance::Commit {
+            commit: commit("1"),
+            path: "dist/app.jar".into(),
+        };
+        let member = Provenance::Member {
+            archive: Box::new(jar.clone()),
+            members: vec!["lib/inner.zip".into(), "conf/app.properties".into()],
+        };
+        assert_eq!(member.path(), Some("dist/app.jar"));
+        assert_eq!(member.commit().map(|c| c.id.as_str()), Some("1"));
+        assert_eq!(member.members().len(), 2);
+        assert_eq!(member.container(), &jar);
+        assert!(!member.same_file(&jar));
+        assert_eq!(jar.order(&member), Ordering::Less);
+        let mut renamed = member.clone();
+        assert_eq!(renamed.names_mut().len(), 3);
     }
 }

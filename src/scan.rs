@@ -18,6 +18,9 @@ pub enum SkipReason {
     /// A FIFO, socket or device found by a directory walk: never opened,
     /// since reading one can block forever or never end.
     Special(&'static str),
+    /// Inside an archive: not opened (nested too deep, or the scan's cap
+    /// on decompressed bytes was reached); the text says which.
+    Archive(String),
 }
 
 impl std::fmt::Display for SkipReason {
@@ -32,6 +35,7 @@ impl std::fmt::Display for SkipReason {
             }
             SkipReason::Symlink => f.write_str("symbolic link, not followed"),
             SkipReason::Special(kind) => write!(f, "{kind}, not read"),
+            SkipReason::Archive(why) => f.write_str(why),
         }
     }
 }
@@ -66,6 +70,11 @@ pub struct Summary {
     /// `.till-scanignore`) left out of a directory scan; a directory counts
     /// once, whatever it holds.
     pub ignored: u64,
+    /// Archives opened (nested ones included) and the members read from
+    /// them; members' text is also counted in `files_scanned` and
+    /// `bytes_scanned`.
+    pub archives_scanned: u64,
+    pub archive_members_scanned: u64,
     /// Baseline fingerprints that matched nothing in this scan.
     pub unused_baseline: Vec<String>,
     pub duration: Duration,

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::archive;
 use crate::baseline::Baseline;
 use std::ops::Range;
 
@@ -40,6 +41,9 @@ pub struct Scanner {
     pub baseline: Option<Baseline>,
     /// How many encodings deep to look for keys (`--max-decode-depth`).
     decode_depth: usize,
+    /// How far to look inside archives (`--max-archive-depth`, the caps).
+    archive_limits: archive::Limits,
+    archive_tally: archive::Tally,
     tally: Tally,
 }
 
@@ -74,6 +78,9 @@ pub struct BlobHit {
     /// For a multi-part finding, each part's value and place, in the
     /// rule's part order; the line and columns above span them all.
     pub parts: Vec<(Secret, PartLocation)>,
+    /// The member of an archive blob it is in, outermost first (see
+    /// [`Provenance::Member`]); empty when the blob is not an archive.
+    pub member: Vec<String>,
 }
 
 /// A match that no allow comment or allowlist dropped, before pairing and
@@ -102,6 +109,8 @@ pub struct Worker {
     matches: Vec<Match>,
     /// Read buffer for sources that load blobs from disk.
     pub buffer: Vec<u8>,
+    /// One buffer per level of nested archives, for their members.
+    pub(crate) archive_buffers: Vec<Vec<u8>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -117,8 +126,24 @@ impl Scanner {
             allowlist,
             baseline,
             decode_depth: DEFAULT_DECODE_DEPTH,
+            archive_limits: archive::Limits::default(),
+            archive_tally: archive::Tally::default(),
             tally: Tally::default(),
         }
+    }
+
+    /// Looks inside archives within `limits` (depth 0: never).
+    pub fn with_archive_limits(mut self, limits: archive::Limits) -> Scanner {
+        self.archive_limits = limits;
+        self
+    }
+
+    pub fn archive_limits(&self) -> &archive::Limits {
+        &self.archive_limits
+    }
+
+    pub(crate) fn archive_tally(&self) -> &archive::Tally {
+        &self.archive_tally
     }
 
     /// Looks inside encoded text to `depth` levels (0: never).
@@ -262,6 +287,7 @@ impl Scanner {
                 end_column: at.end_column,
                 decoded: k.chain,
                 parts: Vec::new(),
+                member: Vec::new(),
             });
         }
         hits.sort_by_key(|h| (h.line, h.column, h.rule));
@@ -341,6 +367,7 @@ impl Scanner {
                 .iter()
                 .map(|&i| (kept[i].secret.clone(), spans[i]))
                 .collect(),
+            member: Vec::new(),
         })
     }
 
@@ -481,7 +508,9 @@ impl Scanner {
     }
 
     /// Records hits found in a blob read at `provenance` (config path
-    /// allowlists apply to its path).
+    /// allowlists apply to its path). A hit inside an archive member is
+    /// recorded at that member of `provenance`; path allowlists apply to the
+    /// archive's path and to the member paths inside it.
     pub fn record(&self, hits: &[BlobHit], provenance: &Provenance) {
         if hits.is_empty() {
             return;
@@ -495,9 +524,22 @@ impl Scanner {
                 .fetch_add(hits.len() as u64, Ordering::Relaxed);
             return;
         }
-        let found = hits.iter().map(|h| {
+        let mut found = Vec::with_capacity(hits.len());
+        for h in hits {
+            if h.member.iter().any(|m| self.allowlist.path_allowed(m)) {
+                self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let place = if h.member.is_empty() {
+                provenance.clone()
+            } else {
+                Provenance::Member {
+                    archive: Box::new(provenance.clone()),
+                    members: h.member.clone(),
+                }
+            };
             let location = Location {
-                provenance: provenance.clone(),
+                provenance: place,
                 line: h.line,
                 column: h.column,
                 end_line: h.end_line,
@@ -505,8 +547,8 @@ impl Scanner {
                 decoded: h.decoded.clone(),
                 parts: h.parts.iter().map(|(_, at)| *at).collect(),
             };
-            (h.clone(), location)
-        });
+            found.push((h.clone(), location));
+        }
         lock(&self.tally.found).extend(found);
     }
 
@@ -600,6 +642,8 @@ impl Scanner {
                 allowed_by_config: t.allowed_by_config.load(Ordering::Relaxed),
                 baselined: t.baselined.load(Ordering::Relaxed),
                 ignored: t.ignored.load(Ordering::Relaxed),
+                archives_scanned: self.archive_tally.archives.load(Ordering::Relaxed),
+                archive_members_scanned: self.archive_tally.members.load(Ordering::Relaxed),
                 unused_baseline,
                 duration,
             },

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{decoded_note, path_label, ReportContext};
+use super::{container_label, decoded_note, member_note, ReportContext};
 use crate::finding::Occurrence;
 
 /// Escapes a workflow command's message (the part after `::`). Line breaks
@@ -38,6 +38,13 @@ fn message(o: &Occurrence<'_>, redact: bool) -> String {
         f.rule.provider,
         f.shown(redact)
     );
+    if let Some(note) = member_note(&o.location.provenance) {
+        let l = o.location;
+        m.push_str(&format!(
+            " It is {note}, line {}, column {}.",
+            l.line, l.column
+        ));
+    }
     if let Some(note) = decoded_note(o.location) {
         m.push_str(&format!(" The key is encoded there ({note})."));
     }
@@ -56,10 +63,17 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let result = ctx.result;
     for o in result.occurrences() {
         let l = o.location;
-        let path = path_label(&l.provenance);
-        let mut props = format!("file={},line={}", escape_property(&path), l.line);
+        // GitHub places annotations on files of the repository: a secret
+        // inside an archive is shown on the archive's first line, and the
+        // message says where in which member it is.
+        let path = container_label(&l.provenance);
+        let in_archive = !l.provenance.members().is_empty();
+        let line = if in_archive { 1 } else { l.line };
+        let mut props = format!("file={},line={}", escape_property(&path), line);
         // GitHub only places columns when the annotation is on one line.
-        if l.end_line == l.line {
+        if in_archive {
+            // No columns: they would be the member's.
+        } else if l.end_line == l.line {
             props.push_str(&format!(
                 ",col={},endLine={},endColumn={}",
                 l.column, l.end_line, l.end_column
@@ -158,6 +172,24 @@ mod tests {
         result.findings[0].locations[0].end_line = 4;
         let text = sample::render(write, &result, true, false);
         assert!(text.starts_with("::error file=app/main.py,line=3,endLine=4,title=Acme API key::"));
+    }
+
+    #[test]
+    fn a_secret_in_an_archive_is_annotated_on_the_archive_file() {
+        let mut result = sample::result();
+        sample::set_first_members(&mut result, &["lib/inner.tgz", "package/config.js"]);
+        let text = sample::render(write, &result, true, false);
+        let first = text.lines().find(|l| l.contains("archive member")).unwrap();
+        assert!(
+            first.starts_with("::error file=app/main.py,line=1,title=Acme API key::"),
+            "{first}"
+        );
+        assert!(
+            first.contains(
+                "It is in archive member lib/inner.tgz!package/config.js, line 3, column 11."
+            ),
+            "{first}"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! that lets other commands (baseline, rotate) load it back.
 //!
 //! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 3
-//! (version 1 had no `decoded`, version 2 no `parts`; all are read back).
+//! (version 1 had no `decoded`; version 2 no `parts`, no `member_path`, and
+//! no `ignored` or archive counts in the summary; all three are read back).
 //! The document is pretty-printed and ends with a newline:
 //!
 //! ```text
@@ -17,7 +18,11 @@
 //!       "provider": "OpenAI",
 //!       "till_provider": "openai",      // string or null: Till can proxy this provider
 //!       "path": "src/config.py",        // as the scan reached it (as given on the command line); repo-relative for git scans;
-// "(commit message)" for a commit's own text, "REF (tag message)", "refs/tags/T[:path]"
+//!                                       // "(commit message)" for a commit's own text, "REF (tag message)", "refs/tags/T[:path]";
+//!                                       // for a secret inside an archive, the archive's own path
+//!       "member_path": [],              // inside an archive: the member names from the outermost archive in,
+//!                                       // e.g. ["lib/inner.tgz", "package/config.js"]; line and columns are
+//!                                       // then those of the innermost member's text
 //!       "line": 12,                     // 1-based
 //!       "column": 9,                    // 1-based, in Unicode scalar values
 //!       "end_line": 12,
@@ -54,6 +59,8 @@
 //!     "baselined": 0,                   // dropped because the baseline lists them
 //!     "ignored": 0,                     // files and directories left out by .gitignore,
 //!                                       // .ignore and .till-scanignore (dir scans)
+//!     "archives_scanned": 0,            // archives opened, nested ones included
+//!     "archive_members_scanned": 0,     // members read from them (their text is also in files/bytes_scanned)
 //!     "skipped": [ { "path": "logo.png", "reason": "binary file" } ],
 //!     "errors": [ { "path": "secret.txt", "message": "permission denied" } ]
 //!   }
@@ -64,7 +71,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{path_label, ReportContext};
+use super::{container_label, ReportContext};
 use crate::finding::Occurrence;
 
 /// The `schema` value of every document this module writes.
@@ -74,7 +81,8 @@ pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// Versions [`read_findings`] reads: version 1 lacks `decoded`, version 2
-/// lacks `parts`.
+/// lacks `parts`, `member_path` (and the summary's `ignored` and archive
+/// counts).
 const READABLE_VERSIONS: &[u32] = &[1, 2, 3];
 
 /// One occurrence of a secret, as written in (and read back from) the report.
@@ -107,6 +115,10 @@ pub struct JsonFinding {
     /// Version 3.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<JsonPart>,
+    /// Inside an archive, the member names from the outermost archive in
+    /// (`path` is then the archive's); empty elsewhere. Version 3.
+    #[serde(default)]
+    pub member_path: Vec<String>,
 }
 
 /// One part of a multi-part finding at one place.
@@ -133,7 +145,7 @@ impl JsonFinding {
             rule_name: f.rule.name.clone(),
             provider: f.rule.provider.clone(),
             till_provider: f.rule.till_provider.clone(),
-            path: path_label(&l.provenance).into_owned(),
+            path: container_label(&l.provenance).into_owned(),
             line: l.line,
             column: l.column,
             end_line: l.end_line,
@@ -161,6 +173,7 @@ impl JsonFinding {
                     end_column: at.end_column,
                 })
                 .collect(),
+            member_path: l.provenance.members().to_vec(),
         }
     }
 }
@@ -197,6 +210,12 @@ pub struct JsonSummary {
     /// version 3).
     #[serde(default)]
     pub ignored: u64,
+    /// Version 3.
+    #[serde(default)]
+    pub archives_scanned: u64,
+    /// Version 3.
+    #[serde(default)]
+    pub archive_members_scanned: u64,
     pub skipped: Vec<JsonSkipped>,
     pub errors: Vec<JsonError>,
 }
@@ -237,6 +256,8 @@ impl JsonReport {
                 allowed_by_config: s.allowed_by_config,
                 baselined: s.baselined,
                 ignored: s.ignored,
+                archives_scanned: s.archives_scanned,
+                archive_members_scanned: s.archive_members_scanned,
                 skipped: s
                     .skipped
                     .iter()
@@ -400,10 +421,11 @@ mod tests {
             "date",
             "commit_summary",
             "decoded",
+            "member_path",
         ] {
             assert!(keys.contains(&key), "missing {key}");
         }
-        assert_eq!(keys.len(), 18);
+        assert_eq!(keys.len(), 19);
 
         let s = &v["summary"];
         assert_eq!(s["occurrences"], 3);
@@ -524,12 +546,15 @@ mod tests {
         let text = sample::render(write, &sample::empty(), true, false);
         let v4 = text.replace("\"version\": 3", "\"version\": 4");
         assert!(read_findings(&v4).unwrap_err().contains("version 4"));
-        // Version 2 (no `parts`) and version 1 (no `decoded`) are still read.
+        // Version 2 (no `parts`, no `member_path`) and 1 (no `decoded`
+        // either) are still read.
         let v2 = sample::render(write, &sample::result(), true, false)
-            .replace("\"version\": 3", "\"version\": 2");
+            .replace("\"version\": 3", "\"version\": 2")
+            .replace(",\n      \"member_path\": []", "");
+        assert!(!v2.contains("member_path"));
         assert_eq!(read_findings(&v2).unwrap().len(), 3);
-        let v1 = sample::render(write, &sample::result(), true, false)
-            .replace("\"version\": 3", "\"version\": 1")
+        let v1 = v2
+            .replace("\"version\": 2", "\"version\": 1")
             .replace(",\n      \"decoded\": []", "");
         assert!(!v1.contains("decoded"));
         assert_eq!(read_findings(&v1).unwrap().len(), 3);

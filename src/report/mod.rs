@@ -60,9 +60,19 @@ pub const COMMIT_MESSAGE_PATH: &str = "(commit message)";
 /// How every format names a place in its path field: the file's path; for
 /// history, the path in the commit's tree (the commit has fields of its
 /// own); `(commit message)`; `REF (tag message)`; `REF` or `REF:PATH` for
-/// what a ref points at directly.
+/// what a ref points at directly; for a member of an archive, the archive's
+/// label and the member names, each after a `!`
+/// (`dist/app.jar!lib/inner.zip!conf/app.properties`).
 pub fn path_label(provenance: &Provenance) -> Cow<'_, str> {
     match provenance {
+        Provenance::Member { archive, members } => {
+            let mut label = path_label(archive).into_owned();
+            for m in members {
+                label.push('!');
+                label.push_str(m);
+            }
+            Cow::Owned(label)
+        }
         Provenance::File { path }
         | Provenance::Staged { path }
         | Provenance::Commit { path, .. } => Cow::Borrowed(path),
@@ -93,6 +103,19 @@ pub fn ignored_note(ignored: u64) -> Option<String> {
             "{what} left out by .gitignore, .ignore or .till-scanignore (--no-ignore scans them)"
         )
     })
+}
+
+/// The label of the file a place is in: for an archive member, the
+/// outermost archive's (the file on disk or in the repository).
+pub fn container_label(provenance: &Provenance) -> Cow<'_, str> {
+    path_label(provenance.container())
+}
+
+/// "in archive member lib/inner.zip!conf/app.properties": where inside an
+/// archive the secret is, or `None` outside archives.
+pub fn member_note(provenance: &Provenance) -> Option<String> {
+    let members = provenance.members();
+    (!members.is_empty()).then(|| format!("in archive member {}", members.join("!")))
 }
 
 /// "decoded from base64", "decoded from base64, then percent": how the

@@ -53,6 +53,16 @@ pub fn set_first_path(result: &mut ScanResult, path: &str) {
     result.sort();
 }
 
+/// Puts the first location of the first finding inside an archive at its
+/// place, `members` deep.
+pub fn set_first_members(result: &mut ScanResult, members: &[&str]) {
+    let place = &mut result.findings[0].locations[0].provenance;
+    *place = Provenance::Member {
+        archive: Box::new(place.clone()),
+        members: members.iter().map(|m| m.to_string()).collect(),
+    };
+}
+
 pub fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references: &[&str]) -> Rule {
     Rule {
         id: id.into(),
@@ -135,6 +145,8 @@ pub fn result() -> ScanResult {
             allowed_by_config: 2,
             baselined: 3,
             ignored: 0,
+            archives_scanned: 0,
+            archive_members_scanned: 0,
             unused_baseline: vec![],
             duration: Duration::from_millis(1234),
         },

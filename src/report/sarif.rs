@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Map, Value};
 
-use super::{decoded_note, first_web_reference, path_label, ReportContext};
+use super::{container_label, decoded_note, first_web_reference, member_note, ReportContext};
 use crate::finding::Occurrence;
 use crate::rules::Rule;
 
@@ -108,25 +108,40 @@ fn rule_descriptor(rule: &Rule) -> Value {
     Value::Object(d)
 }
 
+/// The region of a result: the secret's lines and columns in a file; for a
+/// secret inside an archive member, the archive's first line (the lines of
+/// a member are not lines of the archive file, which is what code scanning
+/// shows), with the member's own place in the message and properties.
+fn region(l: &crate::finding::Location) -> Value {
+    if !l.provenance.members().is_empty() {
+        return json!({ "startLine": 1 });
+    }
+    json!({
+        "startLine": l.line.max(1),
+        "startColumn": l.column.max(1),
+        "endLine": l.end_line.max(l.line).max(1),
+        "endColumn": l.end_column.max(1),
+    })
+}
+
 fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
     let (f, l) = (o.finding, o.location);
+    let mut text = format!("{} found ({})", f.rule.name, f.shown(redact));
+    if let Some(note) = member_note(&l.provenance) {
+        text.push_str(&format!(", {note} at line {}, column {}", l.line, l.column));
+    }
+    if let Some(note) = decoded_note(l) {
+        text.push_str(&format!(", {note}"));
+    }
     let mut r = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": { "text": match decoded_note(l) {
-            Some(note) => format!("{} found ({}), {note}", f.rule.name, f.shown(redact)),
-            None => format!("{} found ({})", f.rule.name, f.shown(redact)),
-        } },
+        "message": { "text": text },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": { "uri": path_to_uri(&path_label(&l.provenance)) },
-                "region": {
-                    "startLine": l.line.max(1),
-                    "startColumn": l.column.max(1),
-                    "endLine": l.end_line.max(l.line).max(1),
-                    "endColumn": l.end_column.max(1),
-                },
+                "artifactLocation": { "uri": path_to_uri(&container_label(&l.provenance)) },
+                "region": region(l),
             },
         }],
         "partialFingerprints": { FINGERPRINT_KEY: f.fingerprint },
@@ -172,6 +187,19 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
             r["properties"] = json!({});
         }
         r["properties"]["parts"] = json!(parts);
+    }
+    let members = l.provenance.members();
+    if !members.is_empty() {
+        if r.get("properties").is_none() {
+            r["properties"] = json!({});
+        }
+        r["properties"]["memberPath"] = json!(members);
+        r["properties"]["memberRegion"] = json!({
+            "startLine": l.line.max(1),
+            "startColumn": l.column.max(1),
+            "endLine": l.end_line.max(l.line).max(1),
+            "endColumn": l.end_column.max(1),
+        });
     }
     r
 }

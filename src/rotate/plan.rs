@@ -70,6 +70,16 @@ impl Plan {
                 let Some(shown) = l.provenance.path() else {
                     continue;
                 };
+                // A member of an archive cannot be rewritten in place: it is
+                // listed, like an untracked file, by its full label.
+                if !l.provenance.members().is_empty() {
+                    untracked.insert(Spot {
+                        path: crate::report::path_label(&l.provenance).into_owned(),
+                        line: l.line,
+                        column: l.column,
+                    });
+                    continue;
+                }
                 let (path, is_tracked) = path_of(shown);
                 let spot = Spot {
                     path,
@@ -102,13 +112,14 @@ impl Plan {
                     });
                     if !untracked.is_empty() {
                         plan.manual.push(manual(
-                            "also in files git does not track: replace it there yourself".into(),
+                            "also in files git does not track or inside archives: replace it there yourself".into(),
                             &untracked,
                         ));
                     }
                 }
                 Some(tp) if supported(tp) => plan.manual.push(manual(
-                    "only in files git does not track: a commit cannot fix it".into(),
+                    "only in files git does not track or inside archives: a commit cannot fix it"
+                        .into(),
                     &untracked,
                 )),
                 Some(tp) => plan.manual.push(manual(

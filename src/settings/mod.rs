@@ -68,6 +68,10 @@ pub struct Settings {
     pub max_file_size: u64,
     /// `--max-decode-depth`, else config `max_decode_depth`, else 2.
     pub max_decode_depth: usize,
+    /// `--max-archive-depth`, else config `max_archive_depth`, else 2;
+    /// the caps from config `max_archive_size`, `max_archive_total` and
+    /// `max_archive_members`; members held to `max_file_size`.
+    pub archive_limits: crate::archive::Limits,
     pub threads: usize,
     /// Said under `-v` when the scanner is built: `-j` was capped.
     threads_note: Option<String>,
@@ -129,6 +133,7 @@ impl Settings {
                 .max_decode_depth
                 .or(config.file.max_decode_depth)
                 .unwrap_or(crate::scanner::DEFAULT_DECODE_DEPTH),
+            archive_limits: archive_limits(args, &config, max_file_size),
             threads,
             threads_note: threads_note.filter(|_| args.verbose > 0 && !args.quiet),
             honour_ignore_files: !args.no_ignore,
@@ -214,7 +219,9 @@ impl Settings {
     pub fn scanner(&self, matcher: Matcher, use_baseline: bool) -> Result<Scanner> {
         let baseline = if use_baseline { self.baseline()? } else { None };
         let allowlist = self.config.allowlist(&self.root)?;
-        Ok(Scanner::new(matcher, allowlist, baseline).with_decode_depth(self.max_decode_depth))
+        Ok(Scanner::new(matcher, allowlist, baseline)
+            .with_decode_depth(self.max_decode_depth)
+            .with_archive_limits(self.archive_limits.clone()))
     }
 
     /// Rules, matcher and scanner, in that order (the first error wins).
@@ -341,6 +348,24 @@ const MAX_THREADS_PER_CORE: usize = 4;
 
 /// Worker threads: `-j N` (0 or none: one per core), at most
 /// [`MAX_THREADS_PER_CORE`] per core; with a note when capped.
+/// How far to look inside archives: the flag, else the config, else the
+/// defaults; each member is held to the scan's maximum file size.
+fn archive_limits(args: &Args, config: &Config, max_file_size: u64) -> crate::archive::Limits {
+    use crate::archive::Limits;
+    let file = &config.file;
+    let defaults = Limits::default();
+    Limits {
+        depth: args
+            .max_archive_depth
+            .or(file.max_archive_depth)
+            .unwrap_or(defaults.depth),
+        max_member_size: max_file_size,
+        max_bytes: file.max_archive_size.unwrap_or(defaults.max_bytes),
+        max_scan_bytes: file.max_archive_total.unwrap_or(defaults.max_scan_bytes),
+        max_members: file.max_archive_members.unwrap_or(defaults.max_members),
+    }
+}
+
 fn thread_count(threads: Option<usize>) -> (usize, Option<String>) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cap = cores * MAX_THREADS_PER_CORE;

@@ -2,7 +2,8 @@
 //! `.gitignore`, `.ignore`, `.till-scanignore` and config excludes; skips
 //! `.git/`, symlinks, binary files, files over the size limit, FIFOs, sockets
 //! and devices; reads every file once into a per-thread buffer, UTF-16 files
-//! transcoded to UTF-8.
+//! transcoded to UTF-8. A binary file (or one over the size limit) that
+//! starts like an archive is read member by member instead ([`archive`]).
 //!
 //! What the user names on the command line is held to a stricter standard
 //! than what a walk comes across: a named FIFO or pipe (`<(cmd)`,
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use ignore::gitignore::Gitignore;
 use ignore::{WalkBuilder, WalkState};
 
+use crate::archive;
 use crate::finding::Provenance;
 use crate::scan::SkipReason;
 use crate::scanner::{decode_as, Scanner, Text, Worker};
@@ -470,14 +472,23 @@ fn scan_entry(
         }
     };
     worker.buffer.clear();
-    let text = match read_limited(&file, &mut worker.buffer, max) {
-        Ok(Loaded::Text(text)) => text,
-        Ok(Loaded::Binary) => {
+    let loaded = read_limited(&file, &mut worker.buffer, max).map_err(|e| read_error(&e))?;
+    // Archives are binary, and may be larger than the limit: they are read
+    // member by member, each member held to it.
+    if !matches!(loaded, Loaded::Text(_)) {
+        if let Some(kind) = archive::sniff(scanner, &worker.buffer) {
+            let hits = archive::scan_file(scanner, worker, &file, kind, &path);
+            scanner.record(&hits, &Provenance::File { path });
+            return Ok(());
+        }
+    }
+    let text = match loaded {
+        Loaded::Text(text) => text,
+        Loaded::Binary => {
             scanner.skip(path, SkipReason::Binary);
             return Ok(());
         }
-        Ok(Loaded::TooLarge(size)) => return too_large(size),
-        Err(e) => return Err(read_error(&e)),
+        Loaded::TooLarge(size) => return too_large(size),
     };
     let data = std::mem::take(&mut worker.buffer);
     if let Some(text) = decode_as(text, &data) {

@@ -16,6 +16,7 @@
 mod support;
 
 mod action;
+mod archive;
 mod cli;
 mod decode;
 mod doubles;

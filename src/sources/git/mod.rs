@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags, Sort};
 
+use crate::archive;
 use crate::finding::{CommitInfo, Provenance};
 use crate::scan::SkipReason;
 use crate::scanner::{decode_text, BlobHit, Scanner, Worker};
@@ -357,7 +358,12 @@ fn scan_blob(
     let data = blob.content();
     progress.add(data.len() as u64);
     // UTF-16 blobs are transcoded, as files are; the rest with NULs is binary.
+    // A committed archive is opened from the blob's bytes.
     let Some(text) = decode_text(data) else {
+        if let Some(kind) = archive::sniff(scanner, data) {
+            let hits = archive::scan_bytes(scanner, worker, data, kind, &label());
+            return (!hits.is_empty()).then_some(hits);
+        }
         scanner.skip(label(), SkipReason::Binary);
         return None;
     };
