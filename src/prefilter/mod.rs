@@ -43,6 +43,7 @@ const BUCKETS: usize = 8;
 
 /// Bytes of padding the kernels may read past a position: pair `OFFSETS - 1`
 /// ends at byte `OFFSETS`.
+#[cfg(target_arch = "x86_64")]
 pub(crate) const LOOKAHEAD: usize = OFFSETS;
 
 /// One case-insensitive keyword set, ready to search.
