@@ -295,6 +295,15 @@ impl Matcher {
         })
     }
 
+    /// The keyword search this matcher runs, for `-v`: `avx512`, `avx2`,
+    /// or `portable (aho-corasick)`.
+    pub fn prefilter_kind(&self) -> &'static str {
+        match &self.keywords {
+            Keywords::Prefilter(prefilter) => prefilter.simd().name(),
+            Keywords::Automaton(_) => "portable (aho-corasick)",
+        }
+    }
+
     /// Compiles every rule now (instead of on first use) and returns the
     /// errors, `rule id: message`.
     pub fn compile_all(&self) -> Vec<String> {

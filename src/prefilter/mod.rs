@@ -14,8 +14,11 @@
 //!
 //! The filter runs as an AVX-512 (VBMI, VBMI2) kernel when the CPU has it,
 //! else as portable scalar code that computes the same bucket masks; a test
-//! compares the two. The kernel hands its candidates over in batches, written
-//! without a branch per candidate. Bitmaps of the keywords' first pairs and
+//! compares the two. On CPUs with AVX2 but not those, an AVX2 kernel skips
+//! the bucket masks (too costly without two-register byte permutes) and
+//! computes the bitmap test below for every position instead ([`simd`]
+//! chooses, and `TILL_SCAN_SIMD` overrides). The kernels hand their
+//! candidates over in batches, written without a branch per candidate. Bitmaps of the keywords' first pairs and
 //! first four bytes, small enough for the L1 cache, drop most of them (again
 //! without a branch each), and the rest are confirmed, eight bytes at a time,
 //! against the keywords that begin with the same (folded) two bytes, so the
@@ -23,7 +26,12 @@
 //! overlapping Aho-Corasick search reports, in order of their start.
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
+mod simd;
+
+pub use simd::{selection, Simd};
 
 /// Byte pairs per keyword that the filter checks.
 pub const OFFSETS: usize = 5;
@@ -35,6 +43,7 @@ const BUCKETS: usize = 8;
 
 /// Bytes of padding the kernels may read past a position: pair `OFFSETS - 1`
 /// ends at byte `OFFSETS`.
+#[cfg(target_arch = "x86_64")]
 pub(crate) const LOOKAHEAD: usize = OFFSETS;
 
 /// One case-insensitive keyword set, ready to search.
@@ -97,13 +106,6 @@ pub(crate) struct Tables {
     pub masks: [[u8; 256]; OFFSETS],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Simd {
-    None,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
 /// ASCII case folding as the filter sees it: it also merges some pairs of
 /// punctuation and control bytes, which only costs false candidates.
 #[inline(always)]
@@ -151,21 +153,35 @@ impl Prefilter {
             long,
             short_pairs,
             quads,
-            simd: detect(),
+            simd: selection().simd,
         })
     }
 
-    /// Whether the SIMD kernel runs on this CPU. The portable twin is exact
-    /// but slower than an Aho-Corasick automaton, so the matcher uses the
-    /// automaton when this is false.
+    /// Whether a SIMD kernel runs. The portable twin is exact but slower
+    /// than an Aho-Corasick automaton, so the matcher uses the automaton
+    /// when this is false.
     pub fn accelerated(&self) -> bool {
-        self.simd != Simd::None
+        self.simd != Simd::Portable
+    }
+
+    /// The code path this filter runs.
+    pub fn simd(&self) -> Simd {
+        self.simd
     }
 
     /// Forces the portable code path (for tests and comparisons).
     pub fn scalar(mut self) -> Prefilter {
-        self.simd = Simd::None;
+        self.simd = Simd::Portable;
         self
+    }
+
+    /// Runs `simd` instead of what detection chose (for tests and
+    /// comparisons); `None` when this CPU cannot run it.
+    pub fn with_simd(mut self, simd: Simd) -> Option<Prefilter> {
+        simd.available().then(|| {
+            self.simd = simd;
+            self
+        })
     }
 
     /// The keywords, lowercased, indexed by the ids `for_each_match` reports.
@@ -206,7 +222,20 @@ impl Prefilter {
                 // run time that the CPU has every feature the kernel uses.
                 unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
             }
-            Simd::None => {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => {
+                // The kernel's candidates already passed the bitmaps.
+                let mut batch = |base: usize, offsets: &mut [u16]| {
+                    for &offset in offsets.iter() {
+                        self.confirm(hay, base + offset as usize, &mut found);
+                    }
+                };
+                debug_assert!(avx2::available());
+                // SAFETY: this path is chosen only after checking at run
+                // time that the CPU has AVX2 and POPCNT.
+                unsafe { avx2::candidates(&self.bitmaps(), hay, &mut batch) }
+            }
+            Simd::Portable => {
                 for at in 0..hay.len() {
                     if self.mask_at(hay, at) != 0 && self.may_start(hay, at) {
                         self.confirm(hay, at, &mut found);
@@ -216,8 +245,13 @@ impl Prefilter {
         }
     }
 
-    /// Calls `candidate(position)` for every position whose bucket mask is
-    /// not empty, in increasing order.
+    /// Calls `candidate(position)` for every position the kernel proposes,
+    /// in increasing order: those whose bucket mask ([`mask_at`]) is not
+    /// empty, except on the AVX2 path, whose kernel proposes those where
+    /// `may_start` holds ([`may_start_at`]).
+    ///
+    /// [`mask_at`]: Prefilter::mask_at
+    /// [`may_start_at`]: Prefilter::may_start_at
     pub fn for_each_candidate(&self, hay: &[u8], mut candidate: impl FnMut(usize)) {
         match self.simd {
             #[cfg(target_arch = "x86_64")]
@@ -231,7 +265,18 @@ impl Prefilter {
                 // SAFETY: as in `for_each_match`.
                 unsafe { avx512::candidates(&self.tables, hay, &mut batch) }
             }
-            Simd::None => {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => {
+                let mut batch = |base: usize, offsets: &mut [u16]| {
+                    for &offset in offsets.iter() {
+                        candidate(base + offset as usize);
+                    }
+                };
+                debug_assert!(avx2::available());
+                // SAFETY: as in `for_each_match`.
+                unsafe { avx2::candidates(&self.bitmaps(), hay, &mut batch) }
+            }
+            Simd::Portable => {
                 for at in 0..hay.len() {
                     if self.mask_at(hay, at) != 0 {
                         candidate(at);
@@ -260,17 +305,22 @@ impl Prefilter {
     }
 
     /// Whether a keyword may start at `at`, by the bitmaps of first pairs
-    /// and first quads: false only when none does.
+    /// and first quads: false only when none does. The reference of the
+    /// AVX2 kernel.
+    pub fn may_start_at(&self, hay: &[u8], at: usize) -> bool {
+        self.may_start(hay, at)
+    }
+
     #[inline(always)]
     fn may_start(&self, hay: &[u8], at: usize) -> bool {
-        let bit = |set: &[u64; 1024], i: usize| set[i / 64] >> (i % 64) & 1;
-        match hay.get(at..at + 4) {
-            Some(quad) => {
-                bit(&self.short_pairs, pair_key(quad)) | bit(&self.quads, quad_hash(quad)) != 0
-            }
-            None => hay
-                .get(at..at + 2)
-                .is_some_and(|pair| bit(&self.short_pairs, pair_key(pair)) != 0),
+        may_start_in(&self.short_pairs, &self.quads, hay, at)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn bitmaps(&self) -> avx2::Bitmaps<'_> {
+        avx2::Bitmaps {
+            short_pairs: &self.short_pairs,
+            quads: &self.quads,
         }
     }
 
@@ -321,6 +371,18 @@ impl Prefilter {
                 found(head.id as usize, at);
             }
         }
+    }
+}
+
+/// [`Prefilter::may_start`] over the bitmaps alone.
+#[inline(always)]
+fn may_start_in(short_pairs: &[u64; 1024], quads: &[u64; 1024], hay: &[u8], at: usize) -> bool {
+    let bit = |set: &[u64; 1024], i: usize| set[i / 64] >> (i % 64) & 1;
+    match hay.get(at..at + 4) {
+        Some(quad) => bit(short_pairs, pair_key(quad)) | bit(quads, quad_hash(quad)) != 0,
+        None => hay
+            .get(at..at + 2)
+            .is_some_and(|pair| bit(short_pairs, pair_key(pair)) != 0),
     }
 }
 
@@ -401,21 +463,16 @@ fn pair_key(bytes: &[u8]) -> usize {
     (bytes[0].to_ascii_lowercase() as usize) << 8 | bytes[1].to_ascii_lowercase() as usize
 }
 
-/// How many scans on this thread went through a SIMD kernel.
+/// How many scans on this thread went through the kernel of `simd`.
 #[cfg(test)]
-fn kernel_runs() -> usize {
-    #[cfg(target_arch = "x86_64")]
-    return avx512::RUNS.get();
-    #[cfg(not(target_arch = "x86_64"))]
-    0
-}
-
-fn detect() -> Simd {
-    #[cfg(target_arch = "x86_64")]
-    if avx512::available() {
-        return Simd::Avx512;
+fn kernel_runs(simd: Simd) -> usize {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => avx512::RUNS.get(),
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => avx2::RUNS.get(),
+        Simd::Portable => 0,
     }
-    Simd::None
 }
 
 /// A set of pair hashes, or `None` for "any".

@@ -75,6 +75,8 @@ pub struct Settings {
     pub threads: usize,
     /// Said under `-v` when the scanner is built: `-j` was capped.
     threads_note: Option<String>,
+    /// `-v` without `--quiet`: say which prefilter the matcher runs.
+    verbose: bool,
     pub honour_ignore_files: bool,
     /// Progress and notes on standard error (not `--quiet`).
     pub progress: bool,
@@ -136,6 +138,7 @@ impl Settings {
             archive_limits: archive_limits(args, &config, max_file_size),
             threads,
             threads_note: threads_note.filter(|_| args.verbose > 0 && !args.quiet),
+            verbose: args.verbose > 0 && !args.quiet,
             honour_ignore_files: !args.no_ignore,
             progress: !args.quiet,
             builtin_rules: !args.no_builtin_rules,
@@ -228,6 +231,12 @@ impl Settings {
     pub fn build(self, workload: Workload, use_baseline: bool) -> Result<Setup> {
         let set = self.rule_set()?;
         let matcher = self.matcher(&set, workload)?;
+        if self.verbose {
+            if let Some(note) = &crate::prefilter::selection().note {
+                eprintln!("till-scan: note: {note}");
+            }
+            eprintln!("till-scan: prefilter: {}", matcher.prefilter_kind());
+        }
         let scanner = self.scanner(matcher, use_baseline)?;
         if let Some(note) = &self.threads_note {
             eprintln!("{note}");
