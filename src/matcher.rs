@@ -220,7 +220,12 @@ impl Matcher {
     }
 
     pub fn for_workload(set: &RuleSet, workload: Workload) -> Result<Matcher, MatcherError> {
-        let mut rules = Vec::with_capacity(set.rules.len());
+        Self::from_rules(set.clone(), workload)
+    }
+
+    /// [`Matcher::for_workload`] that takes the rules over instead of
+    /// copying them (a command's setup, where start-up time counts).
+    pub fn from_rules(set: RuleSet, workload: Workload) -> Result<Matcher, MatcherError> {
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_ids: std::collections::HashMap<String, usize> =
             std::collections::HashMap::new();
@@ -237,17 +242,6 @@ impl Matcher {
                     keyword_rules[pid].push(index as u32);
                 }
             }
-            rules.push(CompiledRule {
-                rule: Arc::new(rule.clone()),
-                regex: OnceLock::new(),
-                allow: OnceLock::new(),
-                after_keyword: OnceLock::new(),
-                stopwords: rule
-                    .stopwords
-                    .iter()
-                    .map(|s| s.as_bytes().to_vec())
-                    .collect(),
-            });
         }
         let index_of: std::collections::HashMap<&str, usize> = set
             .rules
@@ -282,6 +276,21 @@ impl Matcher {
                 is_part[p] = true;
             }
         }
+        let rules = set
+            .rules
+            .into_iter()
+            .map(|rule| CompiledRule {
+                stopwords: rule
+                    .stopwords
+                    .iter()
+                    .map(|s| s.as_bytes().to_vec())
+                    .collect(),
+                rule: Arc::new(rule),
+                regex: OnceLock::new(),
+                allow: OnceLock::new(),
+                after_keyword: OnceLock::new(),
+            })
+            .collect();
         let keywords = match Prefilter::new(&keywords) {
             Some(prefilter) if prefilter.accelerated() => Keywords::Prefilter(prefilter),
             _ => Keywords::Automaton(automaton(&keywords, workload)?),

@@ -121,13 +121,15 @@ pub(super) fn parse_rules(
                 "keywords must be a non-empty list of strings of 2+ characters".into(),
             ));
         }
-        if spec.examples.is_empty() {
+        // Built-in rules prove their examples in the test suite; scans load
+        // them without (see `RuleSet::builtin_for_scanning`).
+        if check_patterns && spec.examples.is_empty() {
             return Err(rule_err(
                 id_line,
                 "at least one entry in `examples` is required".into(),
             ));
         }
-        if spec.negative_examples.is_empty() {
+        if check_patterns && spec.negative_examples.is_empty() {
             return Err(rule_err(
                 id_line,
                 "at least one entry in `negative_examples` is required".into(),
@@ -239,7 +241,7 @@ fn multi_part_rule(
             "within_lines {within_lines} is more than {MAX_WITHIN_LINES}"
         ));
     }
-    if spec.examples.is_empty() || spec.negative_examples.is_empty() {
+    if !builtin && (spec.examples.is_empty() || spec.negative_examples.is_empty()) {
         return Err(
             "at least one entry in `examples` and in `negative_examples` is required".into(),
         );

@@ -157,6 +157,21 @@ proptest::proptest! {
 }
 
 #[test]
+fn scans_load_the_builtin_rules_exactly_as_written_but_for_their_examples() {
+    let full = RuleSet::builtin().unwrap();
+    let scanning = RuleSet::builtin_for_scanning().unwrap();
+    assert_eq!(full.len(), scanning.len());
+    for (whole, lean) in full.rules.iter().zip(&scanning.rules) {
+        assert!(lean.examples.is_empty() && lean.negative_examples.is_empty());
+        let mut whole = whole.clone();
+        whole.examples.clear();
+        whole.negative_examples.clear();
+        // `origin` (file:line) included: line numbers must not move.
+        assert_eq!(format!("{whole:?}"), format!("{lean:?}"));
+    }
+}
+
+#[test]
 fn builtin_rules_load_and_pass_the_full_pattern_checks() {
     let set = RuleSet::builtin().unwrap();
     assert!(!set.is_empty());

@@ -153,7 +153,7 @@ impl Settings {
     /// `--rules`, narrowed by the config's `[rules]`.
     pub fn rule_set(&self) -> Result<RuleSet> {
         let mut set = if self.builtin_rules {
-            RuleSet::builtin().context("built-in rules")?
+            RuleSet::builtin_for_scanning().context("built-in rules")?
         } else {
             RuleSet::default()
         };
@@ -177,8 +177,8 @@ impl Settings {
 
     /// The matcher of `set`, tuned for `workload`; every user rule must
     /// compile.
-    pub fn matcher(&self, set: &RuleSet, workload: Workload) -> Result<Matcher> {
-        let matcher = Matcher::for_workload(set, workload)?;
+    pub fn matcher(&self, set: RuleSet, workload: Workload) -> Result<Matcher> {
+        let matcher = Matcher::from_rules(set, workload)?;
         // A user rule that parses but does not compile (e.g. too large) would
         // otherwise be skipped silently at scan time.
         let errors = matcher.compile_where(|r| !r.builtin);
@@ -230,7 +230,7 @@ impl Settings {
     /// Rules, matcher and scanner, in that order (the first error wins).
     pub fn build(self, workload: Workload, use_baseline: bool) -> Result<Setup> {
         let set = self.rule_set()?;
-        let matcher = self.matcher(&set, workload)?;
+        let matcher = self.matcher(set, workload)?;
         if self.verbose {
             if let Some(note) = &crate::prefilter::selection().note {
                 eprintln!("till-scan: note: {note}");

@@ -219,19 +219,24 @@ pub fn staged_changes(
     index_file: &std::path::Path,
     head: Option<&git2::Tree<'_>>,
 ) -> Result<(Vec<ChangedPath>, Vec<Oid>), Declined> {
-    use std::io::Read;
     let file = std::fs::File::open(index_file).map_err(|_| Declined::Unreadable)?;
-    let len = file.metadata().map_err(|_| Declined::Unreadable)?.len();
+    let meta = file.metadata().map_err(|_| Declined::Unreadable)?;
+    if !meta.is_file() {
+        return Err(Declined::Unreadable);
+    }
+    let len = meta.len();
     if len > MAX_INDEX_SIZE {
         return Err(Declined::TooLarge);
     }
-    // Sized up front: growing by doubling copied an 8 MB index four times.
-    let mut data = Vec::with_capacity(len as usize + 1);
-    file.take(MAX_INDEX_SIZE + 1)
-        .read_to_end(&mut data)
+    // Mapped, as git itself reads it: copying a 100,000-file index (9 MB)
+    // into fresh memory took longer than comparing it with HEAD. Git
+    // replaces the index by renaming `index.lock` over it and never
+    // rewrites the file in place, so the mapped bytes do not change under us.
+    // SAFETY: see above; the map is read-only and dropped before returning.
+    let data = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
         .map_err(|_| Declined::Unreadable)?;
-    if data.len() as u64 > MAX_INDEX_SIZE {
-        return Err(Declined::TooLarge);
+    if data.len() as u64 != len {
+        return Err(Declined::Unreadable);
     }
     changes_in(repo, &data, head)
 }
