@@ -82,6 +82,67 @@ struct AfterKeyword {
     /// The longest text a match can span: with bounded repetitions, the
     /// check reads no further than this, whatever the window.
     most: Option<usize>,
+    /// Bytes every match begins with a run of, and how many: most
+    /// `after_keyword`s open with a class repeated a fixed number of times
+    /// (`[A-Za-z0-9]{32}_`), and most keyword hits in ordinary text fail
+    /// within a byte or two of it. Checked before the regex, which costs far
+    /// more per call; `None` when the pattern opens otherwise.
+    run: Option<LeadingRun>,
+}
+
+/// `count` bytes, each one of `bytes`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LeadingRun {
+    bytes: [bool; 256],
+    count: usize,
+}
+
+impl LeadingRun {
+    /// The run every match of `hir` begins with, when there is one.
+    fn of(hir: &regex_syntax::hir::Hir) -> Option<LeadingRun> {
+        use regex_syntax::hir::{Class, HirKind};
+        match hir.kind() {
+            HirKind::Capture(capture) => Self::of(&capture.sub),
+            HirKind::Concat(parts) => Self::of(parts.first()?),
+            HirKind::Literal(literal) => Some(Self::one_of(&[(literal.0[0], literal.0[0])])),
+            HirKind::Class(Class::Bytes(class)) => {
+                let ranges: Vec<(u8, u8)> = class
+                    .ranges()
+                    .iter()
+                    .map(|r| (r.start(), r.end()))
+                    .collect();
+                Some(Self::one_of(&ranges))
+            }
+            HirKind::Repetition(rep) if rep.min >= 1 => {
+                let one = Self::of(&rep.sub)?;
+                // A run of single bytes repeats; anything longer (`(ab){3}`)
+                // keeps only its first byte's set.
+                let single = matches!(rep.sub.kind(), HirKind::Class(Class::Bytes(_)))
+                    || matches!(rep.sub.kind(), HirKind::Literal(l) if l.0.len() == 1);
+                Some(LeadingRun {
+                    count: if single { rep.min as usize } else { 1 },
+                    ..one
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn one_of(ranges: &[(u8, u8)]) -> LeadingRun {
+        let mut bytes = [false; 256];
+        for &(start, end) in ranges {
+            for b in start..=end {
+                bytes[b as usize] = true;
+            }
+        }
+        LeadingRun { bytes, count: 1 }
+    }
+
+    /// False when `text` cannot begin a match.
+    #[inline]
+    fn may_begin(&self, text: &[u8]) -> bool {
+        text.len() >= self.count && text[..self.count].iter().all(|&b| self.bytes[b as usize])
+    }
 }
 
 impl AfterKeyword {
@@ -89,15 +150,26 @@ impl AfterKeyword {
         let invalid = |e: &dyn std::fmt::Display| format!("invalid after_keyword pattern: {e}");
         let regex =
             crate::rules::compile_test(&format!(r"\A(?:{pattern})")).map_err(|e| invalid(&e))?;
-        let most = regex_syntax::ParserBuilder::new()
+        let hir = regex_syntax::ParserBuilder::new()
             .unicode(false)
             .utf8(false)
             .build()
             .parse(pattern)
-            .map_err(|e| invalid(&e))?
-            .properties()
-            .maximum_len();
-        Ok(AfterKeyword { regex, most })
+            .map_err(|e| invalid(&e))?;
+        Ok(AfterKeyword {
+            regex,
+            most: hir.properties().maximum_len(),
+            run: LeadingRun::of(&hir),
+        })
+    }
+
+    /// Whether the check matches at the start of `text`.
+    fn matches(&self, cache: &mut meta::Cache, text: &[u8]) -> bool {
+        if self.run.as_ref().is_some_and(|run| !run.may_begin(text)) {
+            return false;
+        }
+        let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
+        self.regex.search_half_with(cache, &input).is_some()
     }
 }
 
@@ -419,8 +491,7 @@ impl Matcher {
                 let haystack = &data[end..(end + limit).min(len)];
                 scratch.work += haystack.len() as u64;
                 let cache = cache_for(&mut scratch.after_caches, rule_index as usize, &after.regex);
-                let input = Input::new(haystack).anchored(Anchored::Yes).earliest(true);
-                if after.regex.search_half_with(cache, &input).is_none() {
+                if !after.matches(cache, haystack) {
                     continue;
                 }
             }

@@ -201,3 +201,65 @@ fn examples_are_checked() {
         "{failures:?}"
     );
 }
+
+fn leading_run(pattern: &str) -> Option<(usize, Vec<u8>)> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .unwrap();
+    LeadingRun::of(&hir).map(|run| {
+        let bytes = (0..=255u8).filter(|&b| run.bytes[b as usize]).collect();
+        (run.count, bytes)
+    })
+}
+
+#[test]
+fn after_keyword_runs_are_read_from_the_pattern_start() {
+    let alnum: Vec<u8> = (b'0'..=b'9')
+        .chain(b'A'..=b'Z')
+        .chain(b'a'..=b'z')
+        .collect();
+    assert_eq!(leading_run("[0-9A-Za-z]{32}_"), Some((32, alnum.clone())));
+    assert_eq!(leading_run(r"[A-Za-z0-9]{14}\.[0-9a-f]"), Some((14, alnum)));
+    assert_eq!(leading_run(r"\.x"), Some((1, vec![b'.'])));
+    assert_eq!(leading_run("(?i)k{2,}"), Some((2, vec![b'K', b'k'])));
+    // `(ab){3}` begins with one `a`, not three.
+    assert_eq!(leading_run("(?:ab){3}"), Some((1, vec![b'a'])));
+    // Patterns that may open with something else have no run.
+    assert_eq!(leading_run("[a-z]{0,20}secret"), None);
+    assert_eq!(leading_run("[a-z]{4}|:"), None);
+    assert_eq!(leading_run(r"\b[a-z]{4}"), None);
+}
+
+#[test]
+fn the_leading_run_never_refuses_what_the_after_keyword_pattern_accepts() {
+    // On every example of every built-in rule: wherever `after_keyword`
+    // matches right after a keyword, the cheap check lets it through.
+    let set = RuleSet::builtin().unwrap();
+    let mut checked = 0;
+    for rule in set.rules.iter().filter(|r| r.after_keyword.is_some()) {
+        let after = AfterKeyword::new(rule.after_keyword.as_ref().unwrap()).unwrap();
+        let mut cache = after.regex.create_cache();
+        for example in &rule.examples {
+            let lower = example.to_ascii_lowercase();
+            for keyword in &rule.keywords {
+                let keyword = keyword.to_ascii_lowercase();
+                for (at, _) in lower.match_indices(&keyword) {
+                    let text = &example.as_bytes()[at + keyword.len()..];
+                    let input = Input::new(text).anchored(Anchored::Yes).earliest(true);
+                    if after.regex.search_half_with(&mut cache, &input).is_some() {
+                        checked += 1;
+                        assert!(
+                            after.matches(&mut cache, text),
+                            "{}: the leading run refuses {example:?}",
+                            rule.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} keyword hits checked");
+}
