@@ -34,6 +34,11 @@ pub struct CompiledRule {
     /// it can span (`None`: unbounded); compiled on first use.
     after_keyword: OnceLock<Result<Option<AfterKeyword>, String>>,
     stopwords: Vec<Vec<u8>>,
+    /// The keyword (lower-case) every match begins with, right after a
+    /// word boundary (`\blob…`), when there is one: its hits inside a word
+    /// (`global`, `blob`) cannot start a match and open no window. Read from
+    /// the pattern on first use.
+    word_start: OnceLock<Option<Vec<u8>>>,
 }
 
 impl CompiledRule {
@@ -61,6 +66,12 @@ impl CompiledRule {
             .map_err(String::as_str)
     }
 
+    fn word_start(&self) -> Option<&[u8]> {
+        self.word_start
+            .get_or_init(|| word_start_keyword(&self.rule.pattern, &self.rule.keywords))
+            .as_deref()
+    }
+
     fn allow(&self) -> Result<&[Regex], &str> {
         self.allow
             .get_or_init(|| {
@@ -73,6 +84,92 @@ impl CompiledRule {
             .as_deref()
             .map_err(String::as_str)
     }
+}
+
+/// One step of what every match of a pattern begins with.
+enum Lead {
+    Look(regex_syntax::hir::Look),
+    /// The bytes that may come here, as a 256-bit set.
+    Byte([u64; 4]),
+}
+
+/// Up to `most` leading steps of every match of `hir`; false when what
+/// follows them is not a fixed sequence of steps.
+fn leading_steps(hir: &regex_syntax::hir::Hir, most: usize, out: &mut Vec<Lead>) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    if out.len() >= most {
+        return false;
+    }
+    match hir.kind() {
+        HirKind::Look(look) => out.push(Lead::Look(*look)),
+        HirKind::Literal(literal) => {
+            for &b in literal.0.iter().take(most - out.len()) {
+                let mut set = [0u64; 4];
+                set[b as usize / 64] |= 1 << (b % 64);
+                out.push(Lead::Byte(set));
+            }
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            let mut set = [0u64; 4];
+            for r in class.ranges() {
+                for b in r.start()..=r.end() {
+                    set[b as usize / 64] |= 1 << (b % 64);
+                }
+            }
+            out.push(Lead::Byte(set));
+        }
+        HirKind::Capture(capture) => return leading_steps(&capture.sub, most, out),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                if !leading_steps(part, most, out) {
+                    return false;
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The keyword of `keywords` that every match of `pattern` begins with,
+/// right after a word boundary, lower-cased; `None` when matches may begin
+/// otherwise (or the pattern does not parse: the loader reports that).
+pub(crate) fn word_start_keyword(pattern: &str, keywords: &[String]) -> Option<Vec<u8>> {
+    use regex_syntax::hir::Look;
+    let longest = keywords.iter().map(String::len).max()?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let mut steps = Vec::new();
+    leading_steps(&hir, longest + 1, &mut steps);
+    let Some(Lead::Look(Look::WordAscii | Look::WordStartAscii | Look::WordStartHalfAscii)) =
+        steps.first()
+    else {
+        return None;
+    };
+    keywords.iter().find_map(|keyword| {
+        let keyword = keyword.to_ascii_lowercase().into_bytes();
+        let spelled = keyword.len() < steps.len()
+            && is_word_byte(keyword[0])
+            && keyword
+                .iter()
+                .zip(&steps[1..])
+                .all(|(&k, step)| match step {
+                    Lead::Byte(set) => (0..=255u8)
+                        .filter(|&b| set[b as usize / 64] >> (b % 64) & 1 == 1)
+                        .all(|b| b.eq_ignore_ascii_case(&k)),
+                    Lead::Look(_) => false,
+                });
+        spelled.then_some(keyword)
+    })
+}
+
+/// A byte `\b` counts as part of a word (ASCII).
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// A compiled `after_keyword`.
@@ -361,6 +458,7 @@ impl Matcher {
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
                 after_keyword: OnceLock::new(),
+                word_start: OnceLock::new(),
             })
             .collect();
         let keywords = match Prefilter::new(&keywords) {
@@ -476,6 +574,15 @@ impl Matcher {
         for &rule_index in &self.keyword_rules[keyword] {
             let compiled = &self.rules[rule_index as usize];
             let (window, lead) = (compiled.rule.window, compiled.rule.lead);
+            // A hit inside a word cannot begin a match that starts with
+            // `\b` and this keyword.
+            if start > 0 && is_word_byte(data[start - 1]) {
+                if let Some(keyword) = compiled.word_start() {
+                    if data[start..end].eq_ignore_ascii_case(keyword) {
+                        continue;
+                    }
+                }
+            }
             // A rule whose `after_keyword` does not compile is not filtered;
             // `rules check` and the loader report it.
             if let Ok(Some(after)) = compiled.after_keyword() {

@@ -263,3 +263,57 @@ fn the_leading_run_never_refuses_what_the_after_keyword_pattern_accepts() {
     }
     assert!(checked > 100, "only {checked} keyword hits checked");
 }
+
+#[test]
+fn the_keyword_a_pattern_begins_with_at_a_word_boundary_is_read_from_it() {
+    let kw = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+    let near =
+        crate::rules::expand_templates(r"(?i)\blob{{near}}((?:live|test)_[0-9a-f]{30})").unwrap();
+    assert_eq!(
+        word_start_keyword(&near, &kw(&["lob"])),
+        Some(b"lob".to_vec())
+    );
+    assert_eq!(
+        word_start_keyword(r"\b(pat[A-Za-z0-9]{14}\.[0-9a-f]{64})\b", &kw(&["pat"])),
+        Some(b"pat".to_vec())
+    );
+    assert_eq!(
+        word_start_keyword(r"\b(KEY[0-9A-Za-z]{32})", &kw(&["other", "KEY"])),
+        Some(b"key".to_vec())
+    );
+    // No boundary, an alternation, an optional letter, a keyword that is
+    // not what the pattern spells, or one that starts with a non-word byte.
+    assert_eq!(word_start_keyword(r"lob_(x)", &kw(&["lob"])), None);
+    assert_eq!(word_start_keyword(r"\blob(x)|(y)", &kw(&["lob"])), None);
+    assert_eq!(word_start_keyword(r"\blo?b(x)", &kw(&["lob"])), None);
+    assert_eq!(word_start_keyword(r"\b(?i)l[a-z]b(x)", &kw(&["lob"])), None);
+    assert_eq!(word_start_keyword(r"\b-us(x)", &kw(&["-us"])), None);
+}
+
+#[test]
+fn hits_inside_a_word_open_no_window_for_a_word_start_rule() {
+    let m = matcher(
+        r#"
+[[rules]]
+id = "t.lob"
+name = "t"
+provider = "t"
+keywords = ["lob"]
+pattern = '''(?i)\blob[_a-z]*\s*=\s*(live_[0-9a-f]{8})'''
+examples = ["lob_key = live_0123abcd"]
+negative_examples = ["x"]
+"#,
+    );
+    assert_eq!(secrets(&m, "lob_key = live_0123abcd"), ["live_0123abcd"]);
+    assert_eq!(secrets(&m, "x; LOB = live_0123abcd"), ["live_0123abcd"]);
+    // `global = live_…`: the hit is inside a word; the regex would not
+    // match there either.
+    assert!(secrets(&m, "global = live_0123abcd").is_empty());
+    let mut scratch = Scratch::default();
+    m.scan(b"global = live_0123abcd", &mut scratch, &mut Vec::new());
+    assert_eq!(
+        scratch.regex_bytes(),
+        0,
+        "a hit inside a word opened a window"
+    );
+}
