@@ -255,6 +255,10 @@ pub struct Common {
     /// Baseline file of accepted secrets [default: .till-scan-baseline.json in the scanned directory].
     #[arg(long, global = true, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+    /// Exit 1 only for findings of this severity or above (critical, high,
+    /// medium, low) [default: medium, or `fail_on` in the config file].
+    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<crate::rules::Severity>,
     /// Ignore any baseline file.
     #[arg(long, global = true)]
     pub no_baseline: bool,

@@ -54,6 +54,12 @@ pub struct ConfigFile {
     pub baseline: Option<PathBuf>,
     #[serde(default)]
     pub rules: RuleSelection,
+    /// Severity of rules by id or glob (`"generic.*" = "low"`), over the
+    /// rules' own.
+    #[serde(default)]
+    pub severity: std::collections::BTreeMap<String, crate::rules::Severity>,
+    /// The lowest severity that makes a scan fail (`--fail-on`).
+    pub fail_on: Option<crate::rules::Severity>,
     #[serde(default)]
     pub allowlist: AllowlistConfig,
     #[serde(default)]
@@ -177,6 +183,23 @@ impl Config {
             set.retain(|r| sel.enable.iter().any(|p| id_matches(p, &r.id)));
         }
         set.retain(|r| !sel.disable.iter().any(|p| id_matches(p, &r.id)));
+        Ok(())
+    }
+
+    /// Applies `[severity]`: the last pattern (in key order) that matches a
+    /// rule's id sets its severity. A pattern that matches no rule is an
+    /// error, as in `[rules]`.
+    pub fn apply_severity(&self, set: &mut RuleSet) -> anyhow::Result<()> {
+        for (pattern, &severity) in &self.file.severity {
+            let mut matched = false;
+            for rule in set.rules.iter_mut().filter(|r| id_matches(pattern, &r.id)) {
+                rule.severity = severity;
+                matched = true;
+            }
+            if !matched {
+                anyhow::bail!("{}: [severity] names `{pattern}`, which matches no rule (see `till-scan rules list`)", self.label());
+            }
+        }
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use super::Outcome;
 use crate::cli::{Common, Format};
 use crate::report::{self, ReportContext};
+use crate::rules::Severity;
 use crate::scan::ScanResult;
 use crate::settings::{use_color, Args, Setup};
 
@@ -45,9 +46,25 @@ pub fn finish(
         write_report(Some(&extra.path), extra.format, &plain)?;
     }
     print_diagnostics(common, result);
+    let fail_on = common
+        .fail_on
+        .or(setup.settings.config.file.fail_on)
+        .unwrap_or(Severity::Medium);
+    let failing = result
+        .findings
+        .iter()
+        .filter(|f| f.rule.severity >= fail_on)
+        .count();
+    if failing < result.findings.len() && !common.quiet {
+        let below = result.findings.len() - failing;
+        eprintln!(
+            "till-scan: {below} finding{} below --fail-on {fail_on} (reported, not failing)",
+            if below == 1 { " is" } else { "s are" }
+        );
+    }
     Ok(if !complete {
         Outcome::Failed
-    } else if result.findings.is_empty() {
+    } else if failing == 0 {
         Outcome::Clean
     } else {
         Outcome::Findings

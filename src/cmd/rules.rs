@@ -95,6 +95,7 @@ pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
                         "references": r.references, "origin": r.origin,
                         "parts": r.parts.iter().map(|p| serde_json::json!({"name": p.name, "rule": p.rule})).collect::<Vec<_>>(),
                         "part_only": r.part_only,
+                        "severity": r.severity,
                     })
                 })
                 .collect();

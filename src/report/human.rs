@@ -130,8 +130,9 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
             let fingerprint: String = r.occurrence.finding.fingerprint.chars().take(8).collect();
             writeln!(
                 out,
-                "  {}  {}  {}  {}  {}",
+                "  {}  {}  {}  {}  {}  {}",
                 p.paint(DIM, &pad(&r.position, w_pos)),
+                p.paint(YELLOW, &pad(r.occurrence.finding.rule.severity.name(), 8)),
                 p.paint(CYAN, &pad(&r.rule_id, w_id)),
                 p.paint(BOLD, &pad(&r.rule_name, w_name)),
                 p.paint(RED, &pad(&r.secret, w_secret)),
@@ -250,8 +251,8 @@ mod tests {
         let odd = text.find(&format!("{ODD_PATH}\n")).unwrap();
         assert!(main < odd);
         assert_eq!(text.matches("app/main.py\n").count(), 1);
-        assert!(text.contains("  3:11  acme.api-key  Acme API key"));
-        assert!(text.contains("  7:5   other.token   Other token "));
+        assert!(text.contains("  3:11  high      acme.api-key  Acme API key"));
+        assert!(text.contains("  7:5   high      other.token   Other token "));
         assert!(text.contains(
             "commit 01234567  Ada <Dev> & Co  2024-05-06T07:08:09+00:00  Add \"config\""
         ));

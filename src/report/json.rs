@@ -78,18 +78,21 @@ use crate::finding::Occurrence;
 pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json";
 
 /// The `version` value of every document this module writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Versions [`read_findings`] reads: version 1 lacks `decoded`, version 2
 /// lacks `parts`, `member_path` (and the summary's `ignored` and archive
-/// counts).
-const READABLE_VERSIONS: &[u32] = &[1, 2, 3];
+/// counts), version 3 lacks `severity`.
+const READABLE_VERSIONS: &[u32] = &[1, 2, 3, 4];
 
 /// One occurrence of a secret, as written in (and read back from) the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonFinding {
     pub rule_id: String,
     pub rule_name: String,
+    /// `critical`, `high`, `medium` or `low`. Version 4.
+    #[serde(default)]
+    pub severity: Option<crate::rules::Severity>,
     pub provider: String,
     pub till_provider: Option<String>,
     pub path: String,
@@ -143,6 +146,7 @@ impl JsonFinding {
         JsonFinding {
             rule_id: f.rule.id.clone(),
             rule_name: f.rule.name.clone(),
+            severity: Some(f.rule.severity),
             provider: f.rule.provider.clone(),
             till_provider: f.rule.till_provider.clone(),
             path: container_label(&l.provenance).into_owned(),
@@ -391,7 +395,7 @@ mod tests {
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], SCHEMA_URL);
-        assert_eq!(v["version"], 3);
+        assert_eq!(v["version"], 4);
         assert_eq!(v["tool"]["name"], "till-scan");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
         let findings = v["findings"].as_array().unwrap();
@@ -405,6 +409,7 @@ mod tests {
         for key in [
             "rule_id",
             "rule_name",
+            "severity",
             "provider",
             "till_provider",
             "path",
@@ -425,7 +430,8 @@ mod tests {
         ] {
             assert!(keys.contains(&key), "missing {key}");
         }
-        assert_eq!(keys.len(), 19);
+        assert_eq!(keys.len(), 20);
+        assert_eq!(findings[0]["severity"], "high");
 
         let s = &v["summary"];
         assert_eq!(s["occurrences"], 3);
@@ -544,11 +550,18 @@ mod tests {
         assert!(read_findings("not json").is_err());
         assert!(read_findings("{\"findings\": []}").is_err());
         let text = sample::render(write, &sample::empty(), true, false);
-        let v4 = text.replace("\"version\": 3", "\"version\": 4");
-        assert!(read_findings(&v4).unwrap_err().contains("version 4"));
-        // Version 2 (no `parts`, no `member_path`) and 1 (no `decoded`
-        // either) are still read.
-        let v2 = sample::render(write, &sample::result(), true, false)
+        let v5 = text.replace("\"version\": 4", "\"version\": 5");
+        assert!(read_findings(&v5).unwrap_err().contains("version 5"));
+        // Version 3 (no `severity`), 2 (no `parts`, no `member_path`) and
+        // 1 (no `decoded` either) are still read.
+        let v3 = sample::render(write, &sample::result(), true, false)
+            .replace("\"version\": 4", "\"version\": 3")
+            .replace("\n      \"severity\": \"high\",", "");
+        assert!(!v3.contains("severity"));
+        let read = read_findings(&v3).unwrap();
+        assert_eq!(read.len(), 3);
+        assert_eq!(read[0].severity, None);
+        let v2 = v3
             .replace("\"version\": 3", "\"version\": 2")
             .replace(",\n      \"member_path\": []", "");
         assert!(!v2.contains("member_path"));

@@ -180,7 +180,7 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         let (f, l) = (o.finding, o.location);
         let fingerprint: String = f.fingerprint.chars().take(8).collect();
         let mut row = format!(
-            "| {} | {}:{} | {} ({}) | {} | {} |",
+            "| {} | {}:{} | {} ({}, {}) | {} | {} |",
             code_cell(&path_label(&l.provenance)),
             l.line,
             l.column,
@@ -189,6 +189,7 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 None => text(&f.rule.name),
             },
             code_cell(&f.rule.id),
+            f.rule.severity,
             code_cell(&f.shown(ctx.redact)),
             code_cell(&fingerprint),
         );
@@ -300,7 +301,7 @@ mod tests {
             .take(8)
             .collect();
         assert!(md.contains(&format!(
-            "| `app/main.py` | 3:11 | Acme API key (`acme.api-key`) | `acme********` | `{fp}` |  |"
+            "| `app/main.py` | 3:11 | Acme API key (`acme.api-key`, high) | `acme********` | `{fp}` |  |"
         )));
         // The history finding names its commit; the summary is escaped.
         assert!(md.contains("`01234567` Add \"config\" \\<keys\\> \\& more |"));

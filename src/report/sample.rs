@@ -83,6 +83,7 @@ pub fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references
         within_lines: 0,
         part_only: false,
         references: references.iter().map(|r| r.to_string()).collect(),
+        severity: crate::rules::Severity::High,
         examples: vec![],
         negative_examples: vec![],
         origin: "test:1".into(),

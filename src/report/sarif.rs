@@ -97,9 +97,18 @@ fn rule_descriptor(rule: &Rule) -> Value {
         "help".into(),
         json!({ "text": format!("{name} found. {HOW_TO_FIX}"), "markdown": markdown }),
     );
-    d.insert("defaultConfiguration".into(), json!({ "level": "error" }));
+    d.insert(
+        "defaultConfiguration".into(),
+        json!({ "level": rule.severity.sarif_level() }),
+    );
     let mut props = Map::new();
     props.insert("tags".into(), json!(["security", "secret"]));
+    // What GitHub code scanning sorts and filters security alerts by.
+    props.insert(
+        "security-severity".into(),
+        json!(rule.severity.security_severity()),
+    );
+    props.insert("severity".into(), json!(rule.severity.name()));
     props.insert("provider".into(), json!(provider));
     if let Some(t) = till_provider {
         props.insert("tillProvider".into(), json!(t));
@@ -136,7 +145,7 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
     let mut r = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
-        "level": "error",
+        "level": f.rule.severity.sarif_level(),
         "message": { "text": text },
         "locations": [{
             "physicalLocation": {

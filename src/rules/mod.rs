@@ -34,6 +34,81 @@ pub const BUILTIN_RULE_FILES: &[(&str, &str)] =
 const BUILTIN_SCAN_RULE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/builtin_scan_rules.rs"));
 
+/// How much a finding matters, lowest first: `--fail-on` and the reports'
+/// levels go by it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A credential with built-in limits (a Till scoped key).
+    Low,
+    /// A catch-all match (a generic assignment, a password in a URL).
+    Medium,
+    /// A provider's key (the default of a rule with a pattern).
+    High,
+    /// A complete credential in parts (an AWS key ID with its secret key).
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The default of a rule that names none: by kind.
+    pub fn default_for(multi_part: bool, fallback: bool) -> Severity {
+        if multi_part {
+            Severity::Critical
+        } else if fallback {
+            Severity::Medium
+        } else {
+            Severity::High
+        }
+    }
+
+    /// The SARIF result level.
+    pub fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Critical | Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low => "note",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` score (critical above
+    /// 9.0, high 7.0 to 8.9, medium 4.0 to 6.9, low below).
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.5",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "2.0",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Checks a captured secret must pass besides its pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -108,6 +183,10 @@ pub struct RuleSpec {
     pub fallback: bool,
     #[serde(default)]
     pub references: Vec<String>,
+    /// How much a finding matters; by kind when not set (see
+    /// [`Severity::default_for`]).
+    #[serde(default)]
+    pub severity: Option<Severity>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
 }
@@ -166,6 +245,9 @@ pub struct Rule {
     /// See [`RuleSpec::part_only`].
     pub part_only: bool,
     pub references: Vec<String>,
+    /// See [`RuleSpec::severity`]; the default by kind filled in, and the
+    /// config's `[severity]` applied.
+    pub severity: Severity,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
     /// Where the rule was defined, `file:line`, for error messages.

@@ -167,6 +167,9 @@ pub(super) fn parse_rules(
             within_lines: 0,
             part_only: spec.part_only,
             references: spec.references,
+            severity: spec
+                .severity
+                .unwrap_or(super::Severity::default_for(false, spec.fallback)),
             examples: spec.examples,
             negative_examples: spec.negative_examples,
             origin: format!("{file}:{id_line}"),
@@ -272,6 +275,9 @@ fn multi_part_rule(
         within_lines,
         part_only: false,
         references: spec.references,
+        severity: spec
+            .severity
+            .unwrap_or(super::Severity::default_for(true, false)),
         examples: spec.examples,
         negative_examples: spec.negative_examples,
         origin: format!("{file}:{id_line}"),

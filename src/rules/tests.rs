@@ -329,3 +329,37 @@ fn selecting_a_multi_part_rule_keeps_its_parts_as_part_only() {
     assert_eq!(ids, ["acme.api-key", "acme.key-id"]);
     assert!(!set.get("acme.api-key").unwrap().part_only);
 }
+
+#[test]
+fn severity_defaults_by_kind_and_till_keys_are_low() {
+    let set = RuleSet::builtin().unwrap();
+    let severity = |id: &str| set.get(id).unwrap().severity;
+    assert_eq!(severity("aws.access-key-pair"), Severity::Critical);
+    assert_eq!(severity("openai.project-key"), Severity::High);
+    assert_eq!(severity("generic.secret-assignment"), Severity::Medium);
+    assert_eq!(severity("till.scoped-key"), Severity::Low);
+    // Ordered lowest first: `--fail-on` compares with `>=`.
+    assert!(Severity::Low < Severity::Medium && Severity::High < Severity::Critical);
+    let rules = parse_rule_file(
+        "t.toml",
+        r#"
+[[rules]]
+id = "t.key"
+name = "t"
+provider = "t"
+severity = "critical"
+keywords = ["tk_"]
+pattern = '(tk_[a-z]{8})'
+examples = ["tk_abcdefgh"]
+negative_examples = ["tk_"]
+"#,
+    )
+    .unwrap();
+    assert_eq!(rules[0].severity, Severity::Critical);
+    let err = parse_rule_file(
+        "t.toml",
+        "[[rules]]\nid = \"t.key\"\nname = \"t\"\nprovider = \"t\"\nseverity = \"severe\"\nkeywords = [\"tk_\"]\npattern = '(tk_)'\nexamples = [\"x\"]\nnegative_examples = [\"y\"]\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.line, Some(5), "{err}");
+}

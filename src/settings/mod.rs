@@ -167,6 +167,7 @@ impl Settings {
         }
         set.check_parts()?;
         self.config.select_rules(&mut set)?;
+        self.config.apply_severity(&mut set)?;
         if set.is_empty() {
             anyhow::bail!(
                 "no rules to run (check --rules, --no-builtin-rules and [rules] in the config)"

@@ -119,7 +119,7 @@ fn pull_request_scans_only_its_commits_and_reports_everywhere() {
     let s = &run.summary;
     assert!(s.contains("## till-scan: 1 secret found"), "{s}");
     assert!(
-        s.contains("| `new.env` | 1:14 | Groq API key (`groq.api-key`) | `gsk_J0********` |"),
+        s.contains("| `new.env` | 1:14 | Groq API key (`groq.api-key`, high) | `gsk_J0********` |"),
         "{s}"
     );
     assert!(

@@ -58,7 +58,7 @@ fn finding_exits_one_and_redacts_by_default() {
     assert_eq!(f["line"], 2);
     assert_eq!(f["column"], 13);
     assert_eq!(f["redacted"], true);
-    assert_eq!(json["version"], 3);
+    assert_eq!(json["version"], 4);
 
     let r = scan(&p, &["--format", "json", "--no-redact"]);
     assert_eq!(r.json()["findings"][0]["secret"], KEY);
@@ -552,4 +552,52 @@ fn a_user_rule_too_large_to_compile_is_an_error_naming_it() {
         r.stderr.contains("acme.huge") && r.stderr.contains("huge.toml:3"),
         "{r}"
     );
+}
+
+#[test]
+fn fail_on_and_config_severity_decide_the_exit_code_and_reports_carry_severity() {
+    let p = project();
+    p.write("src/config.py", &format!("ACME_KEY = \"{KEY}\"\n"));
+    // A rule with a pattern is high by default: it fails at the default
+    // `--fail-on medium` and at `high`, not at `critical`.
+    let r = scan(&p, &["--format", "json"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert_eq!(r.json()["findings"][0]["severity"], "high");
+    assert_eq!(scan(&p, &["--fail-on", "high"]).code, 1);
+    let r = scan(&p, &["--fail-on", "critical", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(r.json()["findings"].as_array().unwrap().len(), 1, "{r}");
+    assert!(
+        r.stderr.contains("1 finding is below --fail-on critical"),
+        "{r}"
+    );
+    let sarif = scan(&p, &["--format", "sarif"]).json();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["results"][0]["level"], "error");
+    assert_eq!(
+        run["tool"]["driver"]["rules"][0]["properties"]["security-severity"],
+        "8.0"
+    );
+    // The config lowers it: reported, not failing, unless `--fail-on low`.
+    p.write("src/.till-scan.toml", "[severity]\n\"acme.*\" = \"low\"\n");
+    let r = scan(&p, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(r.json()["findings"][0]["severity"], "low");
+    assert_eq!(scan(&p, &["--fail-on", "low"]).code, 1);
+    let sarif = scan(&p, &["--format", "sarif"]).json();
+    assert_eq!(sarif["runs"][0]["results"][0]["level"], "note");
+    // `fail_on` in the config; the flag wins over it.
+    p.write(
+        "src/.till-scan.toml",
+        "fail_on = \"critical\"\n[severity]\n\"acme.api-key\" = \"high\"\n",
+    );
+    assert_eq!(scan(&p, &[]).code, 0);
+    assert_eq!(scan(&p, &["--fail-on", "medium"]).code, 1);
+    // A pattern that names no rule is an error, as in `[rules]`.
+    p.write("src/.till-scan.toml", "[severity]\n\"nope.*\" = \"low\"\n");
+    let r = scan(&p, &[]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("[severity] names `nope.*`"), "{r}");
+    let r = scan(&p, &["--fail-on", "severe"]);
+    assert_eq!(r.code, 2, "{r}");
 }

@@ -22,7 +22,7 @@ fn scan(p: &Project, extra: &[&str]) -> Run {
 /// `(rule id, part names)` of every finding of a JSON report.
 fn findings(r: &Run) -> Vec<(String, Vec<String>)> {
     let json = r.json();
-    assert_eq!(json["version"], 3, "{r}");
+    assert_eq!(json["version"], 4, "{r}");
     json["findings"]
         .as_array()
         .unwrap()
