@@ -86,15 +86,39 @@ impl CompiledRule {
     }
 }
 
+/// A set of bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn of_ranges(ranges: impl IntoIterator<Item = (u8, u8)>) -> ByteSet {
+        let mut set = ByteSet([0; 4]);
+        for (start, end) in ranges {
+            for b in start..=end {
+                set.0[b as usize / 64] |= 1 << (b % 64);
+            }
+        }
+        set
+    }
+
+    #[inline]
+    fn contains(&self, b: u8) -> bool {
+        self.0[b as usize / 64] >> (b % 64) & 1 == 1
+    }
+
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=255u8).filter(|&b| self.contains(b))
+    }
+}
+
 /// One step of what every match of a pattern begins with.
 enum Lead {
     Look(regex_syntax::hir::Look),
-    /// The bytes that may come here, as a 256-bit set.
-    Byte([u64; 4]),
+    Byte(ByteSet),
 }
 
 /// Up to `most` leading steps of every match of `hir`; false when what
-/// follows them is not a fixed sequence of steps.
+/// follows them is not a fixed sequence of steps (or `most` is reached).
 fn leading_steps(hir: &regex_syntax::hir::Hir, most: usize, out: &mut Vec<Lead>) -> bool {
     use regex_syntax::hir::{Class, HirKind};
     if out.len() >= most {
@@ -104,20 +128,12 @@ fn leading_steps(hir: &regex_syntax::hir::Hir, most: usize, out: &mut Vec<Lead>)
         HirKind::Look(look) => out.push(Lead::Look(*look)),
         HirKind::Literal(literal) => {
             for &b in literal.0.iter().take(most - out.len()) {
-                let mut set = [0u64; 4];
-                set[b as usize / 64] |= 1 << (b % 64);
-                out.push(Lead::Byte(set));
+                out.push(Lead::Byte(ByteSet::of_ranges([(b, b)])));
             }
         }
-        HirKind::Class(Class::Bytes(class)) => {
-            let mut set = [0u64; 4];
-            for r in class.ranges() {
-                for b in r.start()..=r.end() {
-                    set[b as usize / 64] |= 1 << (b % 64);
-                }
-            }
-            out.push(Lead::Byte(set));
-        }
+        HirKind::Class(Class::Bytes(class)) => out.push(Lead::Byte(ByteSet::of_ranges(
+            class.ranges().iter().map(|r| (r.start(), r.end())),
+        ))),
         HirKind::Capture(capture) => return leading_steps(&capture.sub, most, out),
         HirKind::Concat(parts) => {
             for part in parts {
@@ -126,9 +142,32 @@ fn leading_steps(hir: &regex_syntax::hir::Hir, most: usize, out: &mut Vec<Lead>)
                 }
             }
         }
+        // `x{3,}`: three times `x`, then something else.
+        HirKind::Repetition(rep) if rep.min >= 1 => {
+            for _ in 0..rep.min {
+                if !leading_steps(&rep.sub, most, out) {
+                    return false;
+                }
+            }
+            return rep.max == Some(rep.min);
+        }
         _ => return false,
     }
     true
+}
+
+/// The byte sets that every match of `hir` begins with, one per byte, up
+/// to `most` bytes (up to the first assertion).
+fn leading_bytes(hir: &regex_syntax::hir::Hir, most: usize) -> Vec<ByteSet> {
+    let mut steps = Vec::new();
+    leading_steps(hir, most, &mut steps);
+    steps
+        .iter()
+        .map_while(|step| match step {
+            Lead::Byte(set) => Some(*set),
+            Lead::Look(_) => None,
+        })
+        .collect()
 }
 
 /// The keyword of `keywords` that every match of `pattern` begins with,
@@ -158,9 +197,7 @@ pub(crate) fn word_start_keyword(pattern: &str, keywords: &[String]) -> Option<V
                 .iter()
                 .zip(&steps[1..])
                 .all(|(&k, step)| match step {
-                    Lead::Byte(set) => (0..=255u8)
-                        .filter(|&b| set[b as usize / 64] >> (b % 64) & 1 == 1)
-                        .all(|b| b.eq_ignore_ascii_case(&k)),
+                    Lead::Byte(set) => set.bytes().all(|b| b.eq_ignore_ascii_case(&k)),
                     Lead::Look(_) => false,
                 });
         spelled.then_some(keyword)
@@ -179,68 +216,16 @@ struct AfterKeyword {
     /// The longest text a match can span: with bounded repetitions, the
     /// check reads no further than this, whatever the window.
     most: Option<usize>,
-    /// Bytes every match begins with a run of, and how many: most
+    /// The bytes every match begins with, one set per byte: most
     /// `after_keyword`s open with a class repeated a fixed number of times
     /// (`[A-Za-z0-9]{32}_`), and most keyword hits in ordinary text fail
     /// within a byte or two of it. Checked before the regex, which costs far
-    /// more per call; `None` when the pattern opens otherwise.
-    run: Option<LeadingRun>,
+    /// more per call; empty when the pattern opens otherwise.
+    lead: Vec<ByteSet>,
 }
 
-/// `count` bytes, each one of `bytes`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct LeadingRun {
-    bytes: [bool; 256],
-    count: usize,
-}
-
-impl LeadingRun {
-    /// The run every match of `hir` begins with, when there is one.
-    fn of(hir: &regex_syntax::hir::Hir) -> Option<LeadingRun> {
-        use regex_syntax::hir::{Class, HirKind};
-        match hir.kind() {
-            HirKind::Capture(capture) => Self::of(&capture.sub),
-            HirKind::Concat(parts) => Self::of(parts.first()?),
-            HirKind::Literal(literal) => Some(Self::one_of(&[(literal.0[0], literal.0[0])])),
-            HirKind::Class(Class::Bytes(class)) => {
-                let ranges: Vec<(u8, u8)> = class
-                    .ranges()
-                    .iter()
-                    .map(|r| (r.start(), r.end()))
-                    .collect();
-                Some(Self::one_of(&ranges))
-            }
-            HirKind::Repetition(rep) if rep.min >= 1 => {
-                let one = Self::of(&rep.sub)?;
-                // A run of single bytes repeats; anything longer (`(ab){3}`)
-                // keeps only its first byte's set.
-                let single = matches!(rep.sub.kind(), HirKind::Class(Class::Bytes(_)))
-                    || matches!(rep.sub.kind(), HirKind::Literal(l) if l.0.len() == 1);
-                Some(LeadingRun {
-                    count: if single { rep.min as usize } else { 1 },
-                    ..one
-                })
-            }
-            _ => None,
-        }
-    }
-
-    fn one_of(ranges: &[(u8, u8)]) -> LeadingRun {
-        let mut bytes = [false; 256];
-        for &(start, end) in ranges {
-            for b in start..=end {
-                bytes[b as usize] = true;
-            }
-        }
-        LeadingRun { bytes, count: 1 }
-    }
-
-    /// False when `text` cannot begin a match.
-    #[inline]
-    fn may_begin(&self, text: &[u8]) -> bool {
-        text.len() >= self.count && text[..self.count].iter().all(|&b| self.bytes[b as usize])
-    }
-}
+/// The most leading bytes of an `after_keyword` checked before its regex.
+const AFTER_KEYWORD_LEAD: usize = 64;
 
 impl AfterKeyword {
     fn new(pattern: &str) -> Result<AfterKeyword, String> {
@@ -256,13 +241,15 @@ impl AfterKeyword {
         Ok(AfterKeyword {
             regex,
             most: hir.properties().maximum_len(),
-            run: LeadingRun::of(&hir),
+            lead: leading_bytes(&hir, AFTER_KEYWORD_LEAD),
         })
     }
 
     /// Whether the check matches at the start of `text`.
     fn matches(&self, cache: &mut meta::Cache, text: &[u8]) -> bool {
-        if self.run.as_ref().is_some_and(|run| !run.may_begin(text)) {
+        let may_begin = text.len() >= self.lead.len()
+            && self.lead.iter().zip(text).all(|(set, &b)| set.contains(b));
+        if !may_begin {
             return false;
         }
         let input = Input::new(text).anchored(Anchored::Yes).earliest(true);

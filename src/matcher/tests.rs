@@ -202,6 +202,8 @@ fn examples_are_checked() {
     );
 }
 
+/// The run of identical byte sets an `after_keyword` begins with: how
+/// many, and the bytes of the set.
 fn leading_run(pattern: &str) -> Option<(usize, Vec<u8>)> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
@@ -209,10 +211,10 @@ fn leading_run(pattern: &str) -> Option<(usize, Vec<u8>)> {
         .build()
         .parse(pattern)
         .unwrap();
-    LeadingRun::of(&hir).map(|run| {
-        let bytes = (0..=255u8).filter(|&b| run.bytes[b as usize]).collect();
-        (run.count, bytes)
-    })
+    let lead = leading_bytes(&hir, AFTER_KEYWORD_LEAD);
+    let first = *lead.first()?;
+    let count = lead.iter().take_while(|&&set| set == first).count();
+    Some((count, first.bytes().collect()))
 }
 
 #[test]
