@@ -8,7 +8,8 @@
 #
 # Environment: TILL_SCAN_BIN, REPORT_FILE, REPO_PATH, INPUT_ROTATE (true or
 # dry-run), INPUT_TILL_URL, INPUT_MAX_ACTIVATIONS, INPUT_CONFIG,
-# INPUT_BASELINE (the scan's, so both see the same rules and suppressions), TILL_ADMIN_KEY,
+# INPUT_BASELINE (the scan's, so both see the same rules and suppressions),
+# INPUT_ROTATE_VALIDATE (`false`: --no-validate), TILL_ADMIN_KEY,
 # GITHUB_TOKEN, and the runner's GITHUB_*.
 set -euo pipefail
 
@@ -35,6 +36,7 @@ if [ -n "${INPUT_MAX_ACTIVATIONS:-}" ]; then args+=(--max-activations "$INPUT_MA
 if [ -n "${GITHUB_REPOSITORY:-}" ]; then args+=(--github-repo "$GITHUB_REPOSITORY"); fi
 if [ -n "${INPUT_CONFIG:-}" ]; then args+=(--config "$INPUT_CONFIG"); fi
 if [ -n "${INPUT_BASELINE:-}" ]; then args+=(--baseline "$INPUT_BASELINE"); fi
+if [ "${INPUT_ROTATE_VALIDATE:-true}" = false ]; then args+=(--no-validate); fi
 
 # An empty variable is not a credential: let till-scan see it as unset.
 if [ -z "${TILL_ADMIN_KEY:-}" ]; then unset TILL_ADMIN_KEY; else export TILL_ADMIN_KEY; fi

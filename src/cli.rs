@@ -126,6 +126,10 @@ pub struct RotateArgs {
     /// Print the plan; change nothing and contact no service.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not ask each key's provider whether it is live before rotating
+    /// (by default a dead key is not sent to Till but listed for removal).
+    #[arg(long)]
+    pub no_validate: bool,
     /// Run on a work tree with uncommitted changes (only the rotated files are
     /// touched, and uncommitted edits in them stay out of the commit).
     #[arg(long)]
@@ -256,9 +260,18 @@ pub struct Common {
     #[arg(long, global = true, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Exit 1 only for findings of this severity or above (critical, high,
-    /// medium, low) [default: medium, or `fail_on` in the config file].
-    #[arg(long, global = true, value_enum, value_name = "LEVEL")]
-    pub fail_on: Option<crate::rules::Severity>,
+    /// medium, low), or only for keys validation found live (`live`, which
+    /// turns on --validate) [default: medium, or `fail_on` in the config file].
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = crate::rules::FailOn::parse)]
+    pub fail_on: Option<crate::rules::FailOn>,
+    /// Ask each found key's own provider whether it is live (one read-only
+    /// request per distinct key; see README: Validation). Off by default:
+    /// without it no scan touches the network.
+    #[arg(long, global = true)]
+    pub validate: bool,
+    /// Report only keys validation found live (turns on --validate).
+    #[arg(long, global = true)]
+    pub only_live: bool,
     /// Ignore any baseline file.
     #[arg(long, global = true)]
     pub no_baseline: bool,

@@ -58,12 +58,72 @@ pub struct ConfigFile {
     /// rules' own.
     #[serde(default)]
     pub severity: std::collections::BTreeMap<String, crate::rules::Severity>,
-    /// The lowest severity that makes a scan fail (`--fail-on`).
-    pub fail_on: Option<crate::rules::Severity>,
+    /// The lowest severity that makes a scan fail, or `live` (`--fail-on`).
+    pub fail_on: Option<crate::rules::FailOn>,
     #[serde(default)]
     pub allowlist: AllowlistConfig,
     #[serde(default)]
     pub rotate: RotateConfig,
+    #[serde(default)]
+    pub validate: ValidateConfig,
+}
+
+/// `[validate]`: how `--validate` runs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateConfig {
+    /// Provider check name -> base URL used instead of the provider's host
+    /// (a proxy, a self-hosted GitLab, a test server; http only to this
+    /// machine).
+    #[serde(default)]
+    pub base_url: std::collections::BTreeMap<String, String>,
+    /// Per request, connection included ("10s", "500ms" or seconds).
+    #[serde(default, deserialize_with = "duration_value")]
+    pub timeout: Option<std::time::Duration>,
+    /// Requests in flight at once [default: 8].
+    pub concurrency: Option<usize>,
+    /// Extra tries after a 429 or 5xx answer [default: 2].
+    pub retries: Option<u32>,
+    /// The longest wait before a retry; a `Retry-After` past it gives up
+    /// [default: 10s].
+    #[serde(default, deserialize_with = "duration_value")]
+    pub max_retry_wait: Option<std::time::Duration>,
+}
+
+/// A duration: "10s", "500ms", "2m", or a number of seconds; never 0.
+fn duration_value<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::time::Duration>, D::Error> {
+    let v = toml::Value::deserialize(d)?;
+    let parsed = match &v {
+        toml::Value::Integer(n) if *n > 0 => Some(std::time::Duration::from_secs(*n as u64)),
+        toml::Value::Float(f) if *f > 0.0 => Some(std::time::Duration::from_secs_f64(*f)),
+        toml::Value::String(s) => parse_duration(s),
+        _ => None,
+    };
+    parsed.map(Some).ok_or_else(|| {
+        D::Error::custom(format!(
+            "a duration must be like \"10s\", \"500ms\" or \"2m\", and more than 0 (got {})",
+            shown(&v)
+        ))
+    })
+}
+
+/// "10s", "500ms", "2m", "1.5s" or "10" (seconds); `None` if not one, or 0.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "m" => number * 60.0,
+        _ => return None,
+    };
+    (seconds > 0.0 && seconds.is_finite()).then(|| std::time::Duration::from_secs_f64(seconds))
 }
 
 /// `[rotate]`: defaults for `till-scan rotate` (command-line flags win).

@@ -138,6 +138,8 @@ pub struct Finding {
     /// The named parts of a multi-part finding (empty for one secret);
     /// `secret` is then their values joined by [`join_parts`].
     pub parts: Vec<Part>,
+    /// Whether the provider accepts it, when the user asked (`--validate`).
+    pub validation: Option<crate::validate::Validation>,
 }
 
 impl Finding {
@@ -150,6 +152,7 @@ impl Finding {
             fingerprint,
             locations: Vec::new(),
             parts: Vec::new(),
+            validation: None,
         }
     }
 

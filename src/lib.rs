@@ -28,3 +28,4 @@ pub mod settings;
 pub mod sources;
 pub mod suppress;
 pub mod time;
+pub mod validate;

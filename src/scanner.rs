@@ -626,6 +626,7 @@ impl Scanner {
                     fingerprint: hit.fingerprint,
                     locations: Vec::new(),
                     parts,
+                    validation: None,
                 });
                 findings.len() - 1
             });

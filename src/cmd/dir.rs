@@ -48,8 +48,8 @@ pub fn scan_dir(common: &Args, paths: Vec<PathBuf>) -> Result<Outcome> {
     let paths = default_paths(paths);
     let root = scan_root(&paths);
     let setup = setup(common, &root, true)?;
-    let (result, complete) = scan_paths(&paths, &setup)?;
-    let outcome = finish(common, &setup, &result, complete);
+    let (mut result, complete) = scan_paths(&paths, &setup)?;
+    let outcome = finish(common, &setup, &mut result, complete);
     exit_without_freeing(setup);
     outcome
 }

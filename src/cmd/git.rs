@@ -152,14 +152,14 @@ pub fn scan_git(
     } else {
         revisions(history, None)?
     };
-    let (result, stats) = run_history(common, &setup, &root, revisions, history.since)?;
+    let (mut result, stats) = run_history(common, &setup, &root, revisions, history.since)?;
     let gap = history_gap(
         common,
         stats.unreadable,
         stats.promisor.as_deref(),
         history.skip_missing,
     );
-    let outcome = finish(common, &setup, &result, gap.is_none())?;
+    let outcome = finish(common, &setup, &mut result, gap.is_none())?;
     if let Some(message) = gap {
         eprintln!("{message}");
     }

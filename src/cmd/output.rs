@@ -10,19 +10,34 @@ use anyhow::{Context, Result};
 
 use super::Outcome;
 use crate::cli::{Common, Format};
+use crate::finding::Finding;
 use crate::report::{self, ReportContext};
-use crate::rules::Severity;
+use crate::rules::FailOn;
 use crate::scan::ScanResult;
 use crate::settings::{use_color, Args, Setup};
+use crate::validate::Status;
 
 /// Writes the report and notes, and decides the outcome.
 /// `complete` is false when a path the user named could not be scanned.
 pub fn finish(
     common: &Args,
     setup: &Setup,
-    result: &ScanResult,
+    result: &mut ScanResult,
     complete: bool,
 ) -> Result<Outcome> {
+    if let Some(validator) = &setup.validator {
+        validator.validate(&mut result.findings);
+        if !common.quiet {
+            eprintln!("till-scan: {}", validation_summary(&result.findings));
+        }
+        if setup.only_live {
+            result.findings.retain(|f| {
+                f.validation
+                    .as_ref()
+                    .is_some_and(|v| v.status == Status::Live)
+            });
+        }
+    }
     // A secret detected anywhere is masked everywhere else the report
     // repeats it (commit messages, author names, paths), unless asked not to.
     let masked = if common.no_redact {
@@ -46,19 +61,16 @@ pub fn finish(
         write_report(Some(&extra.path), extra.format, &plain)?;
     }
     print_diagnostics(common, result);
-    let fail_on = common
-        .fail_on
-        .or(setup.settings.config.file.fail_on)
-        .unwrap_or(Severity::Medium);
-    let failing = result
-        .findings
-        .iter()
-        .filter(|f| f.rule.severity >= fail_on)
-        .count();
+    let fail_on = setup.fail_on;
+    let failing = result.findings.iter().filter(|f| fails(f, fail_on)).count();
     if failing < result.findings.len() && !common.quiet {
         let below = result.findings.len() - failing;
+        let why = match fail_on {
+            FailOn::Live => "not found live (--fail-on live)".to_string(),
+            FailOn::Level(level) => format!("below --fail-on {level}"),
+        };
         eprintln!(
-            "till-scan: {below} finding{} below --fail-on {fail_on} (reported, not failing)",
+            "till-scan: {below} finding{} {why} (reported, not failing)",
             if below == 1 { " is" } else { "s are" }
         );
     }
@@ -69,6 +81,35 @@ pub fn finish(
     } else {
         Outcome::Findings
     })
+}
+
+/// Whether `finding` makes the scan fail under `fail_on`.
+fn fails(finding: &Finding, fail_on: FailOn) -> bool {
+    match fail_on {
+        FailOn::Level(level) => finding.rule.severity >= level,
+        FailOn::Live => finding
+            .validation
+            .as_ref()
+            .is_some_and(|v| v.status == Status::Live),
+    }
+}
+
+/// `validated 3 keys: 1 live, 1 dead, 1 unknown`.
+fn validation_summary(findings: &[Finding]) -> String {
+    let count = |status: Status| {
+        findings
+            .iter()
+            .filter(|f| f.validation.as_ref().is_some_and(|v| v.status == status))
+            .count()
+    };
+    let n = findings.len();
+    format!(
+        "validated {n} key{}: {} live, {} dead, {} unknown",
+        if n == 1 { "" } else { "s" },
+        count(Status::Live),
+        count(Status::Dead),
+        count(Status::Unknown)
+    )
 }
 
 fn write_report(output: Option<&Path>, format: Format, ctx: &ReportContext<'_>) -> Result<()> {

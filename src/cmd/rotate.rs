@@ -65,6 +65,9 @@ pub fn rotate(common: &Args, args: RotateArgs) -> Result<Outcome> {
             eprintln!("till-scan: note: {gone} finding(s) of the report are no longer in the files it names; not rotated");
         }
     }
+    if !args.no_validate && !args.dry_run {
+        check_before_rotating(common, &setup, &mut findings)?;
+    }
     let tracked = ws.tracked_files()?;
     let relative = |shown: &str| -> (String, bool) {
         match Path::new(shown).strip_prefix(&root) {
@@ -104,6 +107,36 @@ pub fn rotate(common: &Args, args: RotateArgs) -> Result<Outcome> {
         None => write_stdout(|out| out.write_all(text.as_bytes()))?,
     }
     Ok(Outcome::Clean)
+}
+
+/// Asks each provider whether the keys Till could proxy are live (issue 16:
+/// a dead key is not sent to Till). Other findings are not sent anywhere.
+fn check_before_rotating(
+    common: &Args,
+    setup: &Setup,
+    findings: &mut [crate::finding::Finding],
+) -> Result<()> {
+    let rotatable = |f: &crate::finding::Finding| {
+        f.rule
+            .till_provider
+            .as_deref()
+            .is_some_and(|tp| crate::rotate::providers::get(tp).is_some())
+    };
+    let count = findings.iter().filter(|f| rotatable(f)).count();
+    if count == 0 {
+        return Ok(());
+    }
+    let validator = crate::validate::Validator::new(setup.validate_options())
+        .with_context(|| setup.config.label())?;
+    if !common.quiet {
+        eprintln!(
+            "till-scan: checking {count} key{} with {} provider before rotating (--no-validate skips this)",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "its" } else { "their" }
+        );
+    }
+    validator.validate_where(findings, rotatable);
+    Ok(())
 }
 
 /// The engine of `dir`, over `paths` with the work tree's config.

@@ -37,9 +37,9 @@ pub fn scan_staged(common: &Args, repo: Option<PathBuf>) -> Result<Outcome> {
     }
     staged.retain_paths(setup.history_excludes(&root)?.as_ref());
     let unreadable = git::scan_staged_changes(&setup.scanner, &staged, setup.max_file_size)?;
-    let result = setup.scanner.finish(started.elapsed());
+    let mut result = setup.scanner.finish(started.elapsed());
     let gap = history_gap(common, unreadable, None, false);
-    let outcome = finish(common, &setup, &result, gap.is_none())?;
+    let outcome = finish(common, &setup, &mut result, gap.is_none())?;
     if let Some(message) = gap {
         eprintln!("{message}");
     }

@@ -21,6 +21,6 @@ pub fn scan_stdin(common: &Args, path_hint: Option<&str>) -> Result<Outcome> {
         let name = path_hint.unwrap_or(sources::stdin::DEFAULT_NAME);
         setup.scanner.error(name.to_string(), message.clone());
     }
-    let result = setup.scanner.finish(started.elapsed());
-    finish(common, &setup, &result, scanned.is_ok())
+    let mut result = setup.scanner.finish(started.elapsed());
+    finish(common, &setup, &mut result, scanned.is_ok())
 }

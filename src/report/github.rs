@@ -48,6 +48,9 @@ fn message(o: &Occurrence<'_>, redact: bool) -> String {
     if let Some(note) = decoded_note(o.location) {
         m.push_str(&format!(" The key is encoded there ({note})."));
     }
+    if let Some(v) = &o.finding.validation {
+        m.push_str(&format!(" Validation: {}.", v.summary()));
+    }
     if let Some(c) = o.location.provenance.commit() {
         let short: String = c.id.chars().take(8).collect();
         m.push_str(&format!(

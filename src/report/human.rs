@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use super::{decoded_note, path_label, plural, ReportContext};
 use crate::finding::Occurrence;
 use crate::scan::Summary;
+use crate::validate::Status;
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -124,13 +125,27 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
         w_secret = w_secret.max(r.secret.chars().count());
     }
 
+    let validated = result.findings.iter().any(|f| f.validation.is_some());
     for (path, rows) in &files {
         writeln!(out, "{}", p.paint(HEADER, &clean(path)))?;
         for r in rows {
             let fingerprint: String = r.occurrence.finding.fingerprint.chars().take(8).collect();
+            // With --validate, what the provider said, after the severity.
+            let status = match &r.occurrence.finding.validation {
+                Some(v) => {
+                    let colour = match v.status {
+                        Status::Live => RED,
+                        Status::Dead => GREEN,
+                        Status::Unknown => DIM,
+                    };
+                    format!("{}  ", p.paint(colour, &pad(v.status.name(), 7)))
+                }
+                None if validated => format!("{}  ", pad("", 7)),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "  {}  {}  {}  {}  {}  {}",
+                "  {}  {}  {status}{}  {}  {}  {}",
                 p.paint(DIM, &pad(&r.position, w_pos)),
                 p.paint(YELLOW, &pad(r.occurrence.finding.rule.severity.name(), 8)),
                 p.paint(CYAN, &pad(&r.rule_id, w_id)),
@@ -138,6 +153,10 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 p.paint(RED, &pad(&r.secret, w_secret)),
                 p.paint(DIM, &fingerprint),
             )?;
+            if let Some(v) = &r.occurrence.finding.validation {
+                let note = format!("validation: {}", clean(&v.summary()));
+                writeln!(out, "  {}  {}", pad("", w_pos), p.paint(DIM, &note))?;
+            }
             if let Some(note) = decoded_note(r.occurrence.location) {
                 writeln!(out, "  {}  {}", pad("", w_pos), p.paint(DIM, &note))?;
             }

@@ -1,20 +1,22 @@
 //! The JSON report: till-scan's own machine-readable format, and the reader
 //! that lets other commands (baseline, rotate) load it back.
 //!
-//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 3
+//! Schema `https://till.ac/schemas/till-scan/findings-v1.json`, version 5
 //! (version 1 had no `decoded`; version 2 no `parts`, no `member_path`, and
-//! no `ignored` or archive counts in the summary; all three are read back).
+//! no `ignored` or archive counts in the summary; version 3 no `severity`;
+//! version 4 no `validation`; all are read back).
 //! The document is pretty-printed and ends with a newline:
 //!
 //! ```text
 //! {
 //!   "schema": "https://till.ac/schemas/till-scan/findings-v1.json",
-//!   "version": 3,
+//!   "version": 5,
 //!   "tool": { "name": "till-scan", "version": "<till-scan version>" },
 //!   "findings": [                       // one per occurrence, sorted by path, line, column
 //!     {
 //!       "rule_id": "openai.project-key",
 //!       "rule_name": "OpenAI project API key",
+//!       "severity": "high",             // critical, high, medium or low
 //!       "provider": "OpenAI",
 //!       "till_provider": "openai",      // string or null: Till can proxy this provider
 //!       "path": "src/config.py",        // as the scan reached it (as given on the command line); repo-relative for git scans;
@@ -46,6 +48,11 @@
 //!       //              "secret": "AKIAVQ********", "line": 2, "column": 21,
 //!       //              "end_line": 2, "end_column": 41 },
 //!       //            { "name": "secret", "rule_id": "aws.secret-access-key", ... } ]
+//!       // With --validate, "validation" says what the key's provider answered
+//!       // (absent otherwise): "status" is "live", "dead" or "unknown", "check"
+//!       // the provider check that ran (null when no check covers the rule),
+//!       // "reason" why ("HTTP 200", "timed out after 10s", "rate limited …"):
+//!       // "validation": { "status": "live", "check": "openai", "reason": "HTTP 200" }
 //!     }
 //!   ],
 //!   "summary": {
@@ -78,12 +85,12 @@ use crate::finding::Occurrence;
 pub const SCHEMA_URL: &str = "https://till.ac/schemas/till-scan/findings-v1.json";
 
 /// The `version` value of every document this module writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Versions [`read_findings`] reads: version 1 lacks `decoded`, version 2
 /// lacks `parts`, `member_path` (and the summary's `ignored` and archive
-/// counts), version 3 lacks `severity`.
-const READABLE_VERSIONS: &[u32] = &[1, 2, 3, 4];
+/// counts), version 3 lacks `severity`, version 4 lacks `validation`.
+const READABLE_VERSIONS: &[u32] = &[1, 2, 3, 4, 5];
 
 /// One occurrence of a secret, as written in (and read back from) the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +129,17 @@ pub struct JsonFinding {
     /// (`path` is then the archive's); empty elsewhere. Version 3.
     #[serde(default)]
     pub member_path: Vec<String>,
+    /// What the provider answered, with `--validate`. Version 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<JsonValidation>,
+}
+
+/// A finding's validation, as written in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonValidation {
+    pub status: crate::validate::Status,
+    pub check: Option<String>,
+    pub reason: String,
 }
 
 /// One part of a multi-part finding at one place.
@@ -178,6 +196,11 @@ impl JsonFinding {
                 })
                 .collect(),
             member_path: l.provenance.members().to_vec(),
+            validation: f.validation.as_ref().map(|v| JsonValidation {
+                status: v.status,
+                check: v.check.clone(),
+                reason: v.reason.clone(),
+            }),
         }
     }
 }
@@ -395,7 +418,7 @@ mod tests {
         assert!(text.ends_with("}\n"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["schema"], SCHEMA_URL);
-        assert_eq!(v["version"], 4);
+        assert_eq!(v["version"], 5);
         assert_eq!(v["tool"]["name"], "till-scan");
         assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
         let findings = v["findings"].as_array().unwrap();
@@ -550,8 +573,8 @@ mod tests {
         assert!(read_findings("not json").is_err());
         assert!(read_findings("{\"findings\": []}").is_err());
         let text = sample::render(write, &sample::empty(), true, false);
-        let v5 = text.replace("\"version\": 4", "\"version\": 5");
-        assert!(read_findings(&v5).unwrap_err().contains("version 5"));
+        let v6 = text.replace("\"version\": 5", "\"version\": 6");
+        assert!(read_findings(&v6).unwrap_err().contains("version 6"));
         // Version 3 (no `severity`), 2 (no `parts`, no `member_path`) and
         // 1 (no `decoded` either) are still read.
         let v3 = sample::render(write, &sample::result(), true, false)

@@ -49,6 +49,9 @@ fn failure_details(o: &Occurrence<'_>, redact: bool) -> String {
     if let Some(note) = decoded_note(l) {
         let _ = writeln!(s, "Encoding: {note}");
     }
+    if let Some(v) = &f.validation {
+        let _ = writeln!(s, "Validation: {}", v.summary());
+    }
     let _ = writeln!(s, "Secret: {}", f.shown(redact));
     let _ = writeln!(s, "Fingerprint: {}", f.fingerprint);
     if let Some(c) = l.provenance.commit() {

@@ -165,17 +165,20 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     let history = occurrences
         .iter()
         .any(|o| o.location.provenance.commit().is_some());
+    let validated = occurrences.iter().any(|o| o.finding.validation.is_some());
     writeln!(out, "\n### Findings\n")?;
-    if history {
-        writeln!(
-            out,
-            "| File | Line | Rule | Secret | Fingerprint | Commit |"
-        )?;
-        writeln!(out, "| --- | ---: | --- | --- | --- | --- |")?;
-    } else {
-        writeln!(out, "| File | Line | Rule | Secret | Fingerprint |")?;
-        writeln!(out, "| --- | ---: | --- | --- | --- |")?;
+    let mut header = String::from("| File | Line | Rule | Secret | Fingerprint |");
+    let mut rule = String::from("| --- | ---: | --- | --- | --- |");
+    if validated {
+        header.push_str(" Live? |");
+        rule.push_str(" --- |");
     }
+    if history {
+        header.push_str(" Commit |");
+        rule.push_str(" --- |");
+    }
+    writeln!(out, "{header}")?;
+    writeln!(out, "{rule}")?;
     for o in occurrences.iter().take(MAX_ROWS) {
         let (f, l) = (o.finding, o.location);
         let fingerprint: String = f.fingerprint.chars().take(8).collect();
@@ -193,6 +196,12 @@ fn write_table(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
             code_cell(&f.shown(ctx.redact)),
             code_cell(&fingerprint),
         );
+        if validated {
+            let cell = f.validation.as_ref().map_or(String::new(), |v| {
+                format!("{} ({})", v.status, text(&v.reason))
+            });
+            row.push_str(&format!(" {cell} |"));
+        }
         if history {
             let commit = l.provenance.commit().map_or(String::new(), |c| {
                 let short: String = c.id.chars().take(8).collect();

@@ -171,6 +171,21 @@ fn result_object(o: &Occurrence<'_>, rule_index: usize, redact: bool) -> Value {
         }
         r["properties"]["decoded"] = json!(names);
     }
+    if let Some(v) = &f.validation {
+        if r.get("properties").is_none() {
+            r["properties"] = json!({});
+        }
+        r["properties"]["validation"] = json!({
+            "status": v.status.name(),
+            "check": v.check,
+            "reason": v.reason,
+        });
+        r["message"]["text"] = json!(format!(
+            "{}, validation: {}",
+            r["message"]["text"].as_str().unwrap_or(""),
+            v.summary()
+        ));
+    }
     if !f.parts.is_empty() {
         // A multi-part finding: each part by name, redacted like a secret,
         // with its own region (the result's region spans them all).

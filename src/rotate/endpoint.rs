@@ -13,6 +13,8 @@ pub enum Purpose {
     /// The git push of the rotation branch: the GitHub token as
     /// `x-access-token`.
     Push,
+    /// `--validate`: the key being checked, to its provider.
+    Validate,
 }
 
 impl Purpose {
@@ -21,6 +23,7 @@ impl Purpose {
             Purpose::Till => "Till URL",
             Purpose::GitHubApi => "GitHub API URL (GITHUB_API_URL)",
             Purpose::Push => "push URL",
+            Purpose::Validate => "validation base URL",
         }
     }
 }
@@ -96,6 +99,7 @@ fn check_tls(url: &str, purpose: Purpose) -> Result<Parts, Refused> {
                 "{what} `{shown}` is plain http to a host that is not this machine: {} would travel in the clear; use https",
                 match purpose {
                     Purpose::Till => "the Till admin key and the keys being rotated",
+                    Purpose::Validate => "the keys being checked",
                     _ => "GITHUB_TOKEN",
                 }
             )))

@@ -104,6 +104,10 @@ pub struct RotatedKey {
     pub locations: Vec<Spot>,
     /// Active keys minted by till-scan earlier for the same secret.
     pub earlier_keys: Vec<String>,
+    /// What the provider said when the key was checked before rotating
+    /// (`live (HTTP 200)`, `unknown (timed out after 10s)`); null when not
+    /// checked (`--no-validate`, `--dry-run`).
+    pub validation: Option<String>,
 }
 
 /// What a rotation did (or, in a dry run, would do).
@@ -118,6 +122,9 @@ pub struct RotationReport {
     pub already_open: bool,
     pub rotations: Vec<RotatedKey>,
     pub manual: Vec<Manual>,
+    /// Keys their provider refused when checked: not rotated; the code
+    /// should drop them.
+    pub dead: Vec<Manual>,
     /// Tracked binary files that contain a rotated secret and were left alone.
     pub binary_files_skipped: Vec<String>,
 }
@@ -144,9 +151,11 @@ impl RotationReport {
                     limits: opts.limits.clone(),
                     locations: r.spots.clone(),
                     earlier_keys: Vec::new(),
+                    validation: r.validation.clone(),
                 })
                 .collect(),
             manual: plan.manual.clone(),
+            dead: plan.dead.clone(),
             binary_files_skipped: Vec::new(),
         }
     }

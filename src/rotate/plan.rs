@@ -32,6 +32,9 @@ pub struct Rotation {
     pub till_provider: String,
     pub secret: Secret,
     pub spots: Vec<Spot>,
+    /// What the provider said when rotation checked the key (`live (HTTP
+    /// 200)`, `unknown (timed out after 10s)`); `None` when not checked.
+    pub validation: Option<String>,
 }
 
 /// A secret the owner must rotate by hand.
@@ -49,6 +52,9 @@ pub struct Manual {
 pub struct Plan {
     pub rotations: Vec<Rotation>,
     pub manual: Vec<Manual>,
+    /// Keys Till could proxy that their provider refused when checked:
+    /// nothing to rotate, only code to remove.
+    pub dead: Vec<Manual>,
 }
 
 impl Plan {
@@ -100,7 +106,21 @@ impl Plan {
                 reason,
                 locations: spots.iter().cloned().collect(),
             };
+            let dead = f
+                .validation
+                .as_ref()
+                .filter(|v| v.status == crate::validate::Status::Dead);
             match rule.till_provider.as_deref() {
+                Some(tp) if supported(tp) && dead.is_some() => {
+                    let reason = dead.map_or(String::new(), |v| v.reason.clone());
+                    plan.dead.push(manual(
+                        format!(
+                            "already dead: {} refused it ({reason}); remove it from the code",
+                            rule.provider
+                        ),
+                        &tracked.union(&untracked).cloned().collect(),
+                    ));
+                }
                 Some(tp) if supported(tp) && !tracked.is_empty() => {
                     plan.rotations.push(Rotation {
                         fingerprint: f.fingerprint.clone(),
@@ -109,6 +129,7 @@ impl Plan {
                         till_provider: tp.to_string(),
                         secret: f.secret.clone(),
                         spots: tracked.iter().cloned().collect(),
+                        validation: f.validation.as_ref().map(|v| v.summary()),
                     });
                     if !untracked.is_empty() {
                         plan.manual.push(manual(

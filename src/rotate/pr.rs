@@ -56,7 +56,8 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-pub fn body(keys: &[RotatedKey], manual: &[Manual], till_url: &str) -> String {
+pub fn body(report: &super::RotationReport, till_url: &str) -> String {
+    let (keys, manual, dead) = (&report.rotations, &report.manual, &report.dead);
     let mut b = String::new();
     let _ = writeln!(b, "## {}\n", title(keys));
     b.push_str(
@@ -78,22 +79,40 @@ pub fn body(keys: &[RotatedKey], manual: &[Manual], till_url: &str) -> String {
             );
         }
     }
+    let unchecked: Vec<String> = keys
+        .iter()
+        .filter(|k| {
+            k.validation
+                .as_deref()
+                .is_some_and(|v| v.starts_with("unknown"))
+        })
+        .map(|k| {
+            format!(
+                "`{}` ({})",
+                k.rule_id,
+                cell(k.validation.as_deref().unwrap_or(""))
+            )
+        })
+        .collect();
+    if !unchecked.is_empty() {
+        let _ = writeln!(
+            b,
+            "\nWhether these keys were live could not be checked, so they were rotated anyway: {}.",
+            unchecked.join(", ")
+        );
+    }
+    if !dead.is_empty() {
+        b.push_str("\n### Already dead: remove these from the code\n\n");
+        b.push_str(
+            "Their provider refused these keys when till-scan checked them, so no Till key was \
+             minted for them. Nothing can use them: delete them from the code.\n\n",
+        );
+        manual_table(&mut b, dead);
+    }
     if !manual.is_empty() {
         b.push_str("\n### Also found: rotate these by hand\n\n");
         b.push_str("till-scan did not send these anywhere.\n\n");
-        b.push_str("| Location | Provider | Rule | Why |\n|---|---|---|---|\n");
-        for m in manual {
-            for spot in &m.locations {
-                let _ = writeln!(
-                    b,
-                    "| `{}` | {} | `{}` | {} |",
-                    cell(&spot.to_string()),
-                    cell(&m.provider),
-                    m.rule_id,
-                    cell(&m.reason)
-                );
-            }
-        }
+        manual_table(&mut b, manual);
     }
 
     b.push_str("\n### What you must still do\n\n");
@@ -165,6 +184,9 @@ pub fn body(keys: &[RotatedKey], manual: &[Manual], till_url: &str) -> String {
     if !manual.is_empty() {
         b.push_str("- [ ] Rotate the keys listed under *rotate these by hand*.\n");
     }
+    if !dead.is_empty() {
+        b.push_str("- [ ] Delete the keys listed under *already dead* from the code.\n");
+    }
     let earlier: Vec<&str> = keys
         .iter()
         .flat_map(|k| k.earlier_keys.iter().map(String::as_str))
@@ -194,10 +216,29 @@ pub fn body(keys: &[RotatedKey], manual: &[Manual], till_url: &str) -> String {
     b
 }
 
+/// Location, provider, rule and why, one row per place.
+fn manual_table(b: &mut String, entries: &[Manual]) {
+    b.push_str("| Location | Provider | Rule | Why |\n|---|---|---|---|\n");
+    for m in entries {
+        for spot in &m.locations {
+            let _ = writeln!(
+                b,
+                "| `{}` | {} | `{}` | {} |",
+                cell(&spot.to_string()),
+                cell(&m.provider),
+                m.rule_id,
+                cell(&m.reason)
+            );
+        }
+    }
+}
+
 /// The human report of `till-scan rotate` (standard output). No secret.
 pub fn summary(report: &super::RotationReport) -> String {
     let mut s = String::new();
-    if report.rotations.is_empty() {
+    if report.rotations.is_empty() && !report.dead.is_empty() {
+        s.push_str("Nothing to rotate: every key Till could proxy is already dead.\n");
+    } else if report.rotations.is_empty() {
         s.push_str(
             "Nothing to rotate: no key of a provider Till proxies was found in tracked files.\n",
         );
@@ -229,6 +270,12 @@ pub fn summary(report: &super::RotationReport) -> String {
                 spots.join(", "),
                 limits_text(&k.limits)
             );
+            if let Some(v) = k.validation.as_deref().filter(|v| v.starts_with("unknown")) {
+                let _ = writeln!(
+                    s,
+                    "      could not check whether it is live: {v}; rotated anyway"
+                );
+            }
             if !k.earlier_keys.is_empty() {
                 let _ = writeln!(
                     s,
@@ -236,6 +283,24 @@ pub fn summary(report: &super::RotationReport) -> String {
                     k.earlier_keys.join(", ")
                 );
             }
+        }
+    }
+    if !report.dead.is_empty() {
+        let _ = writeln!(
+            s,
+            "Already dead ({}; not rotated, remove from the code):",
+            report.dead.len()
+        );
+        for m in &report.dead {
+            let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "  {:<28} {:<14} {}  ({})",
+                m.rule_id,
+                m.provider,
+                spots.join(", "),
+                m.reason
+            );
         }
     }
     if !report.manual.is_empty() {

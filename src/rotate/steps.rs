@@ -219,7 +219,7 @@ fn open_pull_request(
     report: &mut RotationReport,
     log: Log<'_>,
 ) -> Result<()> {
-    let body = pr::body(&report.rotations, &report.manual, till.base_url());
+    let body = pr::body(report, till.base_url());
     let pr = forge.github.create_pull_request(
         &pr::title(&report.rotations),
         branch,

@@ -109,6 +109,54 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What makes a scan fail (`--fail-on`): findings of a severity or above,
+/// or only keys that validation found live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Level(Severity),
+    /// Only findings whose key the provider accepted (`--fail-on live`,
+    /// which turns validation on).
+    Live,
+}
+
+impl FailOn {
+    /// `critical`, `high`, `medium`, `low` or `live`.
+    pub fn parse(text: &str) -> Result<FailOn, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "live" => Ok(FailOn::Live),
+            "critical" => Ok(FailOn::Level(Severity::Critical)),
+            "high" => Ok(FailOn::Level(Severity::High)),
+            "medium" => Ok(FailOn::Level(Severity::Medium)),
+            "low" => Ok(FailOn::Level(Severity::Low)),
+            _ => Err(format!(
+                "`{text}` is not a level: use critical, high, medium, low or live"
+            )),
+        }
+    }
+}
+
+impl Default for FailOn {
+    fn default() -> FailOn {
+        FailOn::Level(Severity::Medium)
+    }
+}
+
+impl fmt::Display for FailOn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailOn::Level(level) => level.fmt(f),
+            FailOn::Live => f.write_str("live"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FailOn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<FailOn, D::Error> {
+        let text = String::deserialize(d)?;
+        FailOn::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Checks a captured secret must pass besides its pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

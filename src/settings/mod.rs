@@ -21,10 +21,11 @@ use crate::cli::{ColorChoice, Common, Format, RotateArgs};
 use crate::config::{Config, DEFAULT_MAX_FILE_SIZE};
 use crate::matcher::{Matcher, Workload};
 use crate::rotate;
-use crate::rules::RuleSet;
+use crate::rules::{FailOn, RuleSet};
 use crate::scanner::Scanner;
 use crate::sources::fs::FsOptions;
 use crate::sources::git::{HistoryOptions, Revisions};
+use crate::validate::Validator;
 
 pub use env::Env;
 
@@ -85,6 +86,12 @@ pub struct Settings {
     rule_dirs: Vec<PathBuf>,
     baseline: BaselineSource,
     env: Env,
+    /// `--fail-on`, else config `fail_on`, else medium.
+    pub fail_on: FailOn,
+    /// `--validate`, `--only-live` or `--fail-on live`.
+    pub validate: bool,
+    /// `--only-live`: reports keep only keys found live.
+    pub only_live: bool,
 }
 
 /// The parts a scan runs with, built from its [`Settings`] (which it derefs
@@ -92,6 +99,8 @@ pub struct Settings {
 pub struct Setup {
     pub scanner: Scanner,
     pub settings: Settings,
+    /// When the user asked for validation.
+    pub validator: Option<Validator>,
 }
 
 impl Deref for Setup {
@@ -145,8 +154,40 @@ impl Settings {
             rule_dirs,
             baseline,
             env: args.env.clone(),
+            fail_on: args.fail_on.or(config.file.fail_on).unwrap_or_default(),
+            validate: args.validate
+                || args.only_live
+                || args.fail_on.or(config.file.fail_on) == Some(FailOn::Live),
+            only_live: args.only_live,
             config,
         })
+    }
+
+    /// How validation runs: config `[validate]` over the defaults.
+    pub fn validate_options(&self) -> crate::validate::Options {
+        let vc = &self.config.file.validate;
+        let defaults = crate::validate::Options::default();
+        crate::validate::Options {
+            base_urls: vc.base_url.clone(),
+            timeout: vc.timeout.unwrap_or(defaults.timeout),
+            concurrency: vc.concurrency.unwrap_or(defaults.concurrency),
+            retries: vc.retries.unwrap_or(defaults.retries),
+            max_retry_wait: vc.max_retry_wait.unwrap_or(defaults.max_retry_wait),
+            backoff: self.env.retry_backoff_ms.map_or(defaults.backoff, |ms| {
+                std::time::Duration::from_secs_f64(ms / 1000.0)
+            }),
+        }
+    }
+
+    /// The validator, when the user asked for validation; a bad
+    /// `[validate]` table is an error before any scan runs.
+    pub fn validator(&self) -> Result<Option<Validator>> {
+        if !self.validate {
+            return Ok(None);
+        }
+        Validator::new(self.validate_options())
+            .with_context(|| self.config.label())
+            .map(Some)
     }
 
     /// Built-in rules (unless disabled), then config rule dirs, then
@@ -239,12 +280,14 @@ impl Settings {
             eprintln!("till-scan: prefilter: {}", matcher.prefilter_kind());
         }
         let scanner = self.scanner(matcher, use_baseline)?;
+        let validator = self.validator()?;
         if let Some(note) = &self.threads_note {
             eprintln!("{note}");
         }
         Ok(Setup {
             scanner,
             settings: self,
+            validator,
         })
     }
 

@@ -462,6 +462,7 @@ fn rotate_on_a_push_to_the_default_branch_opens_the_pr_and_sets_the_output() {
         ("max-activations", "50"),
         ("till-url", "https://till.example"),
         ("fail-on-findings", "false"),
+        ("rotate-validate", "false"),
     ];
 
     // Not the default branch: no rotation, and a notice says why.
@@ -527,6 +528,7 @@ fn rotate_on_a_push_to_the_default_branch_opens_the_pr_and_sets_the_output() {
             REPOSITORY,
             "--config",
             config,
+            "--no-validate",
         ]
     );
     assert!(call.contains("admin-key-set=yes") && call.contains("github-token-set=yes"));
@@ -704,6 +706,9 @@ fn rotate_with_the_real_binary_opens_the_pr_once_and_leaks_nothing() {
         ("github-token", ROTATE_TOKEN),
         ("till-url", till_url.as_str()),
         ("max-activations", "250"),
+        // No provider double here: the check before rotating has its own
+        // test (rotate.rs); the runner must not reach real providers.
+        ("rotate-validate", "false"),
     ];
     let run = fx.run_with_env("push", &payload, &inputs, &env);
 

@@ -77,7 +77,7 @@ fn scan(p: &Project, extra: &[&str]) -> Run {
 /// (path, member path joined with `!`) of every finding.
 fn places(r: &Run) -> Vec<(String, String)> {
     let json = r.json();
-    assert_eq!(json["version"], 4, "{r}");
+    assert_eq!(json["version"], 5, "{r}");
     let mut places: Vec<(String, String)> = json["findings"]
         .as_array()
         .unwrap()

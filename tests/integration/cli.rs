@@ -58,7 +58,7 @@ fn finding_exits_one_and_redacts_by_default() {
     assert_eq!(f["line"], 2);
     assert_eq!(f["column"], 13);
     assert_eq!(f["redacted"], true);
-    assert_eq!(json["version"], 4);
+    assert_eq!(json["version"], 5);
 
     let r = scan(&p, &["--format", "json", "--no-redact"]);
     assert_eq!(r.json()["findings"][0]["secret"], KEY);

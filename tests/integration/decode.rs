@@ -20,7 +20,7 @@ fn scan(p: &Project, extra: &[&str]) -> Run {
 
 fn decoded_findings(r: &Run) -> Vec<(String, u64, Vec<String>)> {
     let json = r.json();
-    assert_eq!(json["version"], 4, "{r}");
+    assert_eq!(json["version"], 5, "{r}");
     json["findings"]
         .as_array()
         .unwrap()

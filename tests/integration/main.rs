@@ -27,3 +27,4 @@ mod pairs;
 mod precommit;
 mod rotate;
 mod rules;
+mod validate;

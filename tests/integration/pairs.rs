@@ -4,10 +4,8 @@
 //! the baseline and the rotation plan; a lone half that is a secret on its
 //! own is still reported under its own rule.
 
+use crate::support::keys::{AWS as AWS_ID, AWS_SECRET};
 use crate::support::project::{Project, Run};
-
-const AWS_ID: &str = "AKIAVQJXXVBOTHD2WTFL";
-const AWS_SECRET: &str = "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";
 
 fn aws_credentials() -> String {
     format!("[default]\naws_access_key_id = {AWS_ID}\naws_secret_access_key = {AWS_SECRET}\n")
@@ -22,7 +20,7 @@ fn scan(p: &Project, extra: &[&str]) -> Run {
 /// `(rule id, part names)` of every finding of a JSON report.
 fn findings(r: &Run) -> Vec<(String, Vec<String>)> {
     let json = r.json();
-    assert_eq!(json["version"], 4, "{r}");
+    assert_eq!(json["version"], 5, "{r}");
     json["findings"]
         .as_array()
         .unwrap()

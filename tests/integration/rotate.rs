@@ -7,7 +7,9 @@ use std::process::Command;
 
 use crate::support::git_http::GitHttpServer;
 use crate::support::github_double::GitHubDouble;
+use crate::support::http::{Outcome, Reply};
 use crate::support::keys::{ANTHROPIC, AWS, GROQ, OPENAI};
+use crate::support::provider_double::{Credential, ProviderDouble};
 use crate::support::till_double::TillDouble;
 use crate::support::{isolate, point_at_doubles, run_command, Project, Run};
 
@@ -94,7 +96,17 @@ impl World {
         self.project.git("remote.git", args)
     }
 
+    /// `rotate ARGS --no-validate`: these tests are about rotation; the
+    /// check before it has its own test, with provider doubles.
     fn command(&self, args: &[&str]) -> Command {
+        let mut c = self.checking_command(args);
+        c.arg("--no-validate");
+        c
+    }
+
+    /// `rotate ARGS`, which checks each key with its provider first (point
+    /// the providers at doubles with a config in ARGS).
+    fn checking_command(&self, args: &[&str]) -> Command {
         let mut c = self.project.command(&["rotate"]);
         c.args(args).current_dir(self.dir());
         isolate(&mut c, &self.project);
@@ -637,4 +649,95 @@ fn pushes_over_smart_http_with_the_token_and_undoes_a_refused_push() {
         w.git(&["rev-parse", &branch])
     );
     assert_eq!(w.github.create_bodies().len(), 1);
+}
+
+/// Issue 16, item 3: rotation asks each provider first. A dead key is not
+/// sent to Till and the PR lists it for removal; a key whose check gave no
+/// answer is rotated, with a note; only each key's own provider sees it.
+#[test]
+fn a_dead_key_is_not_sent_to_till_and_an_unchecked_one_is_rotated_with_a_note() {
+    let w = World::new();
+    let openai = ProviderDouble::start(Credential::Bearer);
+    openai.knows(OPENAI, 200);
+    let anthropic = ProviderDouble::start(Credential::Header("x-api-key"));
+    anthropic.knows(ANTHROPIC, 401);
+    let groq = ProviderDouble::start(Credential::Bearer);
+    groq.knows(GROQ, 200);
+    for _ in 0..3 {
+        groq.then(Outcome::Reply(Reply::json(503, &serde_json::json!({}))));
+    }
+    // Outside the work tree, so the tree stays clean.
+    w.project.write(
+        "validate.toml",
+        &format!(
+            "[validate.base_url]\nopenai = \"{}\"\nanthropic = \"{}\"\ngroq = \"{}\"\n",
+            openai.url(),
+            anthropic.url(),
+            groq.url()
+        ),
+    );
+    let config = w.project.path("validate.toml");
+    let mut c = w.checking_command(&["-f", "json", "-c", config.to_str().unwrap()]);
+    c.env("TILL_SCAN_RETRY_BACKOFF_MS", "5");
+    let run = run_command(c, b"");
+    w.assert_no_leak(&run);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stderr
+            .contains("checking 3 keys with their provider before rotating"),
+        "{run}"
+    );
+    let report = run.json();
+
+    // Till minted two keys; the dead Anthropic key never reached it.
+    let providers: Vec<String> = w
+        .till
+        .active_keys()
+        .iter()
+        .map(|k| k["provider"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(providers.len(), 2, "{providers:?}");
+    assert!(providers.contains(&"openai".to_string()) && providers.contains(&"groq".to_string()));
+    for r in w.till.requests() {
+        assert!(!r.body.contains(ANTHROPIC), "the dead key was sent to Till");
+    }
+    let dead = report["dead"].as_array().unwrap();
+    assert_eq!(dead.len(), 1, "{report}");
+    assert_eq!(dead[0]["rule_id"], "anthropic.api-key");
+    assert!(dead[0]["reason"].as_str().unwrap().contains("HTTP 401"));
+    let groq_rotation = report["rotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["till_provider"] == "groq")
+        .unwrap();
+    assert_eq!(
+        groq_rotation["validation"],
+        "unknown (provider error (HTTP 503), after 3 tries)"
+    );
+    // The file with the dead key is left as it was.
+    let branch = report["branch"].as_str().unwrap();
+    let changed = w.git(&["diff", "--name-only", "main", branch]);
+    assert_eq!(changed, "scripts/run.sh\nsrc/llm.py");
+
+    let body = w.github.create_bodies()[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.contains("### Already dead: remove these from the code"),
+        "{body}"
+    );
+    assert!(body.contains("config/claude.env:1"), "{body}");
+    assert!(
+        body.contains("could not be checked, so they were rotated anyway: `groq.api-key`"),
+        "{body}"
+    );
+    // Only each key's own provider saw it; the AWS key went nowhere.
+    for double in [&openai, &anthropic, &groq] {
+        assert!(double.foreign().is_empty());
+    }
+    assert_eq!(openai.requests().len(), 1);
+    assert_eq!(anthropic.requests().len(), 1);
+    assert_eq!(groq.requests().len(), 3);
 }

@@ -15,3 +15,5 @@ pub const OPENAI: &str = "sk-proj-RHtUVQcDMpg0TMkxpdzPaEMM1ZA7V0FhHVJWDBt2hWdQZU
 pub const ANTHROPIC: &str = "sk-ant-api03-85Nn7Jf30xIOdZh_NRwhUTv3L_Smo927U2aT1yVPMm5nYtffRcvy0Dxo5pCJFz2B30M8KVM_w8MDaD3vSS1Mmn7qOiqh1AA";
 pub const GROQ: &str = "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";
 pub const AWS: &str = "AKIAVQJXXVBOTHD2WTFL";
+/// The secret access key that goes with [`AWS`] in the multi-part tests.
+pub const AWS_SECRET: &str = "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";

@@ -11,6 +11,7 @@ pub mod github_double;
 pub mod http;
 pub mod keys;
 pub mod project;
+pub mod provider_double;
 pub mod till_double;
 
 pub use project::*;
