@@ -210,3 +210,72 @@ fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> 
         .ok()?;
     Some(Duration::from_secs(secs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str) -> Check {
+        super::super::checks::builtin()
+            .into_iter()
+            .find(|c| c.name == name)
+            .unwrap()
+    }
+
+    fn status(status: u16, ok: Option<bool>, tries: u32) -> Answer {
+        Answer::Status { status, ok, tries }
+    }
+
+    #[test]
+    fn statuses_map_to_live_dead_or_unknown() {
+        let openai = check("openai");
+        let v = judge(&openai, status(200, None, 1));
+        assert_eq!((v.status, v.reason.as_str()), (Status::Live, "HTTP 200"));
+        assert_eq!(v.check.as_deref(), Some("openai"));
+        let v = judge(&openai, status(401, None, 1));
+        assert_eq!((v.status, v.reason.as_str()), (Status::Dead, "HTTP 401"));
+        let v = judge(&openai, status(403, None, 2));
+        assert_eq!(
+            (v.status, v.reason.as_str()),
+            (Status::Unknown, "unexpected HTTP 403, after 2 tries")
+        );
+        // Stripe: a restricted key refused the balance is still a key.
+        assert_eq!(
+            judge(&check("stripe"), status(403, None, 1)).status,
+            Status::Live
+        );
+    }
+
+    #[test]
+    fn slack_needs_ok_true_in_a_200_answer() {
+        let slack = check("slack");
+        assert_eq!(
+            judge(&slack, status(200, Some(true), 1)).status,
+            Status::Live
+        );
+        let v = judge(&slack, status(200, Some(false), 1));
+        assert_eq!(
+            (v.status, v.reason.as_str()),
+            (Status::Dead, "HTTP 200, `ok` is not true")
+        );
+    }
+
+    #[test]
+    fn no_answer_is_unknown_with_the_reason() {
+        let groq = check("groq");
+        let v = judge(
+            &groq,
+            Answer::GaveUp {
+                status: 429,
+                why: "after 3 tries".into(),
+            },
+        );
+        assert_eq!(v.status, Status::Unknown);
+        assert_eq!(v.reason, "rate limited (HTTP 429), after 3 tries");
+        let v = judge(&groq, Answer::Transport("timed out after 10s".into()));
+        assert_eq!(
+            (v.status, v.reason.as_str()),
+            (Status::Unknown, "timed out after 10s")
+        );
+    }
+}
