@@ -86,6 +86,87 @@ pub struct Location {
     /// order of [`Finding::parts`] (the location above spans them all);
     /// empty otherwise.
     pub parts: Vec<PartLocation>,
+    /// The secret's line around it, for the human report (`None` where the
+    /// scan kept none).
+    pub context: Option<LineContext>,
+}
+
+/// The text around a secret on its line, clipped to [`LineContext::REACH`]
+/// bytes on each side; every other matched span in it is already replaced by
+/// `********` (so no other key can show here, even with `--no-redact`).
+/// `span` is the secret's own text (or the encoded text it was decoded
+/// from): reports redact it like a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineContext {
+    pub before: String,
+    pub span: String,
+    pub after: String,
+}
+
+impl LineContext {
+    /// Bytes of context kept on each side of the secret.
+    pub const REACH: usize = 60;
+
+    /// The context of `range` in `data`, with `masks` (other matched spans)
+    /// replaced.
+    pub fn around(
+        data: &[u8],
+        range: &std::ops::Range<usize>,
+        masks: &[std::ops::Range<usize>],
+    ) -> LineContext {
+        let start = range.start.min(data.len());
+        let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i);
+        let end = range.end.clamp(start, line_end);
+        let from = start.saturating_sub(Self::REACH).max(line_start);
+        let to = (end + Self::REACH).min(line_end);
+        let piece = |a: usize, b: usize| -> String {
+            let mut out = String::new();
+            let mut at = a;
+            let mut others: Vec<&std::ops::Range<usize>> = masks
+                .iter()
+                .filter(|m| m.start < b && m.end > a && !(m.start >= start && m.end <= end))
+                .collect();
+            others.sort_by_key(|m| m.start);
+            for m in others {
+                if m.start > at {
+                    out.push_str(&String::from_utf8_lossy(&data[at..m.start]));
+                }
+                if m.end > at {
+                    out.push_str("********");
+                    at = m.end.min(b);
+                }
+            }
+            if at < b {
+                out.push_str(&String::from_utf8_lossy(&data[at..b]));
+            }
+            out
+        };
+        let mut before = piece(from, start).trim_start().to_string();
+        if from > line_start {
+            before.insert(0, '…');
+        }
+        let mut after = piece(end, to).trim_end().to_string();
+        if to < line_end {
+            after.push('…');
+        }
+        LineContext {
+            before,
+            span: String::from_utf8_lossy(&data[start..end]).into_owned(),
+            after,
+        }
+    }
+
+    /// The line as a report shows it: the secret redacted unless `redact`
+    /// is false.
+    pub fn shown(&self, redact: bool) -> String {
+        let span = if redact {
+            Secret::new(self.span.as_bytes()).redacted()
+        } else {
+            self.span.clone()
+        };
+        format!("{}{span}{}", self.before, self.after)
+    }
 }
 
 /// Where one part of a multi-part finding is (as [`Location`]'s fields).

@@ -13,7 +13,8 @@ use std::ops::Range;
 
 use crate::decode::{self, Encoding};
 use crate::finding::{
-    fingerprint, join_parts, Finding, LineIndex, Location, Part, PartLocation, Provenance, Secret,
+    fingerprint, join_parts, Finding, LineContext, LineIndex, Location, Part, PartLocation,
+    Provenance, Secret,
 };
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
@@ -81,6 +82,8 @@ pub struct BlobHit {
     /// The member of an archive blob it is in, outermost first (see
     /// [`Provenance::Member`]); empty when the blob is not an archive.
     pub member: Vec<String>,
+    /// The text around the secret on its line (see [`LineContext`]).
+    pub context: Option<LineContext>,
 }
 
 /// A match that no allow comment or allowlist dropped, before pairing and
@@ -255,6 +258,15 @@ impl Scanner {
                 }
             })
             .collect();
+        // Every matched span, allowed or not: none may show in another
+        // secret's line context.
+        let masks: Vec<Range<usize>> = worker
+            .matches
+            .iter()
+            .map(|m| m.secret.clone())
+            .chain(kept.iter().map(|k| k.range.clone()))
+            .collect();
+        let context = |i: usize| LineContext::around(data, &kept[i].range, &masks);
         // Multi-part findings, only where some match can be a part.
         let mut in_pair = vec![false; kept.len()];
         let mut hits = Vec::new();
@@ -263,13 +275,20 @@ impl Scanner {
                 for &i in &members {
                     in_pair[i] = true;
                 }
-                if let Some(hit) = self.multi_part_hit(rule, &members, &kept, &spans) {
+                if let Some(mut hit) = self.multi_part_hit(rule, &members, &kept, &spans) {
+                    hit.context = members.first().map(|&i| context(i));
                     hits.push(hit);
                 }
             }
         }
-        let singles = kept.into_iter().zip(spans).zip(in_pair);
-        for ((k, at), paired) in singles {
+        let contexts: Vec<Option<LineContext>> = (0..kept.len())
+            .map(|i| {
+                let single = !in_pair[i] && !self.matcher.rule(kept[i].rule).part_only;
+                single.then(|| context(i))
+            })
+            .collect();
+        let singles = kept.into_iter().zip(spans).zip(in_pair).zip(contexts);
+        for (((k, at), paired), context) in singles {
             if paired || self.matcher.rule(k.rule).part_only {
                 continue;
             }
@@ -288,6 +307,7 @@ impl Scanner {
                 decoded: k.chain,
                 parts: Vec::new(),
                 member: Vec::new(),
+                context,
             });
         }
         hits.sort_by_key(|h| (h.line, h.column, h.rule));
@@ -368,6 +388,7 @@ impl Scanner {
                 .map(|&i| (kept[i].secret.clone(), spans[i]))
                 .collect(),
             member: Vec::new(),
+            context: None,
         })
     }
 
@@ -546,6 +567,7 @@ impl Scanner {
                 end_column: h.end_column,
                 decoded: h.decoded.clone(),
                 parts: h.parts.iter().map(|(_, at)| *at).collect(),
+                context: h.context.clone(),
             };
             found.push((h.clone(), location));
         }

@@ -8,6 +8,7 @@ use anyhow::Result;
 use super::output::finish;
 use super::Outcome;
 use super::{exit_without_freeing, setup};
+use crate::report::advice::Source;
 use crate::scan::ScanResult;
 use crate::settings::{Args, Setup};
 use crate::sources;
@@ -49,7 +50,7 @@ pub fn scan_dir(common: &Args, paths: Vec<PathBuf>) -> Result<Outcome> {
     let root = scan_root(&paths);
     let setup = setup(common, &root, true)?;
     let (mut result, complete) = scan_paths(&paths, &setup)?;
-    let outcome = finish(common, &setup, &mut result, complete);
+    let outcome = finish(common, &setup, &mut result, complete, Source::Files);
     exit_without_freeing(setup);
     outcome
 }

@@ -182,9 +182,9 @@ pub fn rules_check(common: &Args, dir: Option<&Path>) -> Result<Outcome> {
         }
         writeln!(
             out,
-            "{} rules for {} providers checked: {} passed, {} failed",
-            set.len(),
-            providers.len(),
+            "{} for {} checked: {} passed, {} failed",
+            crate::report::plural(set.len(), "rule", "rules"),
+            crate::report::plural(providers.len(), "provider", "providers"),
             set.len() - failures.len(),
             failures.len()
         )

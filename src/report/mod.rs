@@ -9,6 +9,7 @@ use crate::finding::Provenance;
 use crate::rules::Rule;
 use crate::scan::ScanResult;
 
+pub mod advice;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -40,6 +41,8 @@ pub struct ReportContext<'a> {
     pub redact: bool,
     /// Use ANSI colour (human format only).
     pub color: bool,
+    /// Where the findings came from: the human report's advice depends on it.
+    pub source: advice::Source,
 }
 
 pub fn write(format: Format, ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {

@@ -53,11 +53,7 @@ pub(super) fn check(
     if !opts.allow_dirty {
         let dirty = ws.dirty_paths()?;
         if !dirty.is_empty() {
-            bail!(
-                "the work tree has uncommitted changes ({}{}); commit or stash them, or pass --allow-dirty (then only the rotated files are touched, and your edits in them are kept out of the commit)",
-                dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
-                if dirty.len() > 5 { ", …" } else { "" }
-            );
+            bail!("{}", dirty_message(&dirty));
         }
     }
     let admin_key = opts
@@ -206,6 +202,15 @@ fn run_id() -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Why a work tree with uncommitted changes is refused, and the ways on.
+pub(super) fn dirty_message(dirty: &[String]) -> String {
+    format!(
+        "the work tree has uncommitted changes ({}{}); commit or stash them, or pass --allow-dirty (then only the rotated files are touched, and your edits in them are kept out of the commit)",
+        dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if dirty.len() > 5 { ", …" } else { "" }
+    )
 }
 
 #[cfg(test)]

@@ -327,7 +327,12 @@ pub fn summary(report: &super::RotationReport) -> String {
             "Left alone: binary file {b} contains a rotated key; replace it yourself."
         );
     }
-    if report.dry_run && !report.rotations.is_empty() {
+    if let Some(why) = &report.would_refuse {
+        let _ = writeln!(
+            s,
+            "Dry run: nothing was changed and no service was contacted. The real run would stop here: {why}."
+        );
+    } else if report.dry_run && !report.rotations.is_empty() {
         s.push_str("Dry run: nothing was changed and no service was contacted.\n");
     } else if report.already_open {
         let _ = writeln!(

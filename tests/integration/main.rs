@@ -16,6 +16,7 @@
 mod support;
 
 mod action;
+mod advice;
 mod archive;
 mod cli;
 mod decode;
