@@ -94,6 +94,8 @@ pub struct Summary {
 #[derive(Debug, Clone, Serialize)]
 pub struct Audit {
     pub version: u32,
+    /// Always `till-scan`.
+    pub tool: &'static str,
     pub till_url: String,
     /// The repository at PATH as rotation names it, if PATH is one.
     pub repository: Option<String>,
@@ -200,6 +202,7 @@ pub fn audit(
     let summary = summarize(keys.len(), &rows);
     Audit {
         version: JSON_VERSION,
+        tool: "till-scan",
         till_url: till_url.to_string(),
         repository: repository.map(str::to_string),
         all: opts.all,

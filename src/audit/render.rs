@@ -61,6 +61,12 @@ pub fn human(audit: &Audit) -> String {
     if audit.summary.needs_attention > 0 {
         out.push_str("Revoke keys with `till-scan keys revoke ID...`, or every idle one with `till-scan keys revoke --idle 90d`.\n");
     }
+    // Also what marks the file as a till-scan report, so `-o` may replace it.
+    out.push_str(&format!(
+        "Thresholds: near-limit at {}%, idle after {} days (till-scan keys --near, --idle-days).\n",
+        percent(audit.near),
+        audit.idle_days
+    ));
     out
 }
 
@@ -86,6 +92,7 @@ pub fn markdown(audit: &Audit) -> String {
     if audit.keys.is_empty() {
         out.push_str(&md(&nothing_shown(audit)));
         out.push('\n');
+        out.push_str(&footer());
         return out;
     }
     out.push_str(&format!(
@@ -104,7 +111,17 @@ pub fn markdown(audit: &Audit) -> String {
     out.push('\n');
     out.push_str(&md(&summary_line(audit)));
     out.push('\n');
+    out.push_str(&footer());
     out
+}
+
+/// The last line of the markdown: which tool wrote it (and what marks the
+/// file as a till-scan report, so `-o` may replace it).
+fn footer() -> String {
+    format!(
+        "\n<sub>Audited by till-scan {}.</sub>\n",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// The cells of one row, as both tables show them.

@@ -38,6 +38,8 @@ pub struct KeyResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub version: u32,
+    /// Always `till-scan`.
+    pub tool: &'static str,
     pub dry_run: bool,
     /// `--idle` in days, when keys were chosen by idleness.
     pub idle_days: Option<u64>,
@@ -89,7 +91,7 @@ pub fn human(report: &Report) -> String {
             Some(d) => out.push_str(&format!(
                 "No active key minted by till-scan has been idle for {d} days: nothing to revoke.\n"
             )),
-            None => out.push_str("Nothing to revoke.\n"),
+            None => out.push_str("till-scan: nothing to revoke.\n"),
         }
         return out;
     }
@@ -110,19 +112,21 @@ pub fn human(report: &Report) -> String {
     }
     let n = report.results.len();
     let failed = report.failed();
+    // "till-scan" also marks the file as a report of ours, so `-o` may
+    // replace it next time.
     if report.dry_run {
         out.push_str(&format!(
-            "Dry run: {n} key{} would be revoked; nothing was changed.\n",
+            "Dry run: till-scan would revoke {n} key{}; nothing was changed.\n",
             plural(n)
         ));
     } else if failed > 0 {
         out.push_str(&format!(
-            "{} of {n} key{} revoked; {failed} failed.\n",
+            "till-scan revoked {} of {n} key{}; {failed} failed.\n",
             n - failed,
             plural(n)
         ));
     } else {
-        out.push_str(&format!("{n} key{} revoked.\n", plural(n)));
+        out.push_str(&format!("till-scan revoked {n} key{}.\n", plural(n)));
     }
     out
 }
@@ -178,6 +182,7 @@ mod tests {
     fn the_report_counts_failures() {
         let report = Report {
             version: JSON_VERSION,
+            tool: "till-scan",
             dry_run: false,
             idle_days: None,
             results: vec![
@@ -199,7 +204,10 @@ mod tests {
         let text = human(&report);
         assert!(text.contains("revoked a\n"), "{text}");
         assert!(text.contains("failed b: Till answered 404\n"), "{text}");
-        assert!(text.contains("1 of 2 keys revoked; 1 failed."), "{text}");
+        assert!(
+            text.contains("till-scan revoked 1 of 2 keys; 1 failed."),
+            "{text}"
+        );
         let json: serde_json::Value = serde_json::from_str(&json(&report)).unwrap();
         assert_eq!(json["results"][1]["result"], "failed");
     }

@@ -119,6 +119,7 @@ fn revoke_keys(
 
     let mut report = revoke::Report {
         version: revoke::JSON_VERSION,
+        tool: "till-scan",
         dry_run: revoke.dry_run,
         idle_days: revoke.idle,
         results: Vec::new(),

@@ -301,6 +301,7 @@ fn json_is_the_documented_object() {
     assert_eq!(run.code, 0, "{run}");
     let json = run.json();
     assert_eq!(json["version"], 1);
+    assert_eq!(json["tool"], "till-scan");
     assert_eq!(json["till_url"], w.till.url());
     assert_eq!(json["repository"], "acme/app");
     assert_eq!(json["all"], false);
@@ -466,7 +467,7 @@ fn revoke_by_id_revokes_those_keys() {
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains(&format!("revoked {a}\n")), "{run}");
     assert!(run.stdout.contains(&format!("revoked {b}\n")), "{run}");
-    assert!(run.stdout.contains("2 keys revoked."), "{run}");
+    assert!(run.stdout.contains("till-scan revoked 2 keys."), "{run}");
     assert_eq!(
         w.methods(),
         [
@@ -492,6 +493,7 @@ fn revoke_reports_each_failure_with_what_till_answered() {
     assert_eq!(run.code, 2, "{run}");
     let json = run.json();
     assert_eq!(json["version"], 1);
+    assert_eq!(json["tool"], "till-scan");
     assert_eq!(json["dry_run"], false);
     assert_eq!(json["results"][0]["id"], "key_404");
     assert_eq!(json["results"][0]["result"], "failed");
@@ -504,7 +506,9 @@ fn revoke_reports_each_failure_with_what_till_answered() {
     assert_eq!(human.code, 2, "{human}");
     assert!(human.stdout.contains("failed key_404: Till ("), "{human}");
     assert!(
-        human.stdout.contains("0 of 1 key revoked; 1 failed."),
+        human
+            .stdout
+            .contains("till-scan revoked 0 of 1 key; 1 failed."),
         "{human}"
     );
 }
@@ -570,14 +574,17 @@ fn revoke_idle_revokes_only_idle_till_scan_keys() {
         "{dry}"
     );
     assert!(!dry.stdout.contains(&recent), "{dry}");
-    assert!(dry.stdout.contains("2 keys would be revoked"), "{dry}");
+    assert!(
+        dry.stdout.contains("till-scan would revoke 2 keys"),
+        "{dry}"
+    );
     assert_eq!(w.methods(), ["GET /admin/keys"], "a dry run only lists");
     assert_eq!(w.till.keys(), before);
 
     // 13 weeks is 91 days: the same two.
     let run = w.run(&["keys", "revoke", "--idle", "13w"]);
     assert_eq!(run.code, 0, "{run}");
-    assert!(run.stdout.contains("2 keys revoked."), "{run}");
+    assert!(run.stdout.contains("till-scan revoked 2 keys."), "{run}");
     let methods = w.methods();
     assert_eq!(
         methods[1..],
@@ -707,4 +714,29 @@ fn the_till_url_flag_wins_over_the_environment() {
         "http://127.0.0.1:9",
     );
     assert_eq!(run.code, 0, "{run}");
+}
+
+#[test]
+fn output_files_of_keys_may_be_written_again() {
+    let w = World::new();
+    for args in [
+        &["keys", "-o", "audit.txt"][..],
+        &["keys", "-f", "markdown", "--all", "-o", "audit.md"],
+        &["keys", "-f", "json", "-o", "audit.json"],
+        &["keys", "revoke", "--dry-run", "key_1", "-o", "revoke.txt"],
+        &["keys", "revoke", "--idle", "400d", "-o", "none.txt"],
+    ] {
+        for _ in 0..2 {
+            let run = w.run(args);
+            assert_eq!(run.code, 0, "{args:?}: {run}");
+            assert!(run.stdout.is_empty(), "{run}");
+        }
+        let file = w.project.path(&format!("repo/{}", args.last().unwrap()));
+        assert!(std::fs::read_to_string(file).unwrap().contains("till-scan"));
+    }
+    // A file that is not a report is never replaced.
+    w.project.write("repo/notes.txt", "my notes\n");
+    let run = w.run(&["keys", "-o", "notes.txt"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("refusing to write"), "{run}");
 }
