@@ -18,17 +18,26 @@ const SCOPED_PREFIX: &[u8] = b"till_sk_";
 pub struct Head<'a> {
     /// The name rotation writes in `repository` (e.g. `owner/name`).
     pub repository: String,
+    /// Other names it may have written (the directory's, for a rotation
+    /// with no pull request).
+    aliases: Vec<String>,
     repo: &'a git2::Repository,
     /// HEAD's tree; `None` before the first commit.
     tree: Option<Tree<'a>>,
 }
 
 impl<'a> Head<'a> {
-    /// HEAD of `ws`, known to rotation as `repository`.
-    pub fn new(ws: &'a Workspace, repository: String) -> Head<'a> {
+    /// HEAD of `ws`, known to rotation by `names` (the usual one first).
+    pub fn new(ws: &'a Workspace, mut names: Vec<String>) -> Head<'a> {
         let tree = ws.head_commit().ok().and_then(|c| c.tree().ok());
+        let repository = if names.is_empty() {
+            String::new()
+        } else {
+            names.remove(0)
+        };
         Head {
             repository,
+            aliases: names,
             repo: &ws.repo,
             tree,
         }
@@ -37,7 +46,10 @@ impl<'a> Head<'a> {
     /// Where `key` stands at HEAD.
     pub fn judge(&self, key: &Key) -> AtHead {
         match key.metadata_str("repository") {
-            Some(r) if same_repository(r, &self.repository) => {}
+            Some(r)
+                if std::iter::once(&self.repository)
+                    .chain(&self.aliases)
+                    .any(|name| same_repository(r, name)) => {}
             Some(_) => return AtHead::OtherRepository,
             None => return AtHead::NotChecked("no repository in its metadata".into()),
         }

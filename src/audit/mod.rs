@@ -3,9 +3,10 @@
 //! [`flags`], and whether the repository at hand still holds it ([`head`]).
 //! [`render`] turns the finished [`Audit`] into a table, markdown or JSON.
 //!
-//! Every string that came from Till is cleaned (control characters, and
-//! anything that looks like a key or is one of the run's secrets, masked)
-//! when the row is built, so no renderer can print one.
+//! Every string that came from Till is cleaned when the row is built
+//! ([`Secrets::clean_field`]: control characters, the run's secrets and
+//! tokens in a known key format such as `till_sk_…` masked), so no
+//! renderer can print a key.
 
 pub mod flags;
 pub mod head;
@@ -158,13 +159,19 @@ pub fn audit(
         idle_secs: i64::try_from(opts.idle_days.saturating_mul(86_400)).unwrap_or(i64::MAX),
         now: opts.now,
     };
-    let clean = |s: &str| secrets.clean(s);
+    let clean = |s: &str| secrets.clean_field(s);
     let rows: Vec<Row> = keys
         .iter()
         .filter(|k| opts.all || minted_by_till_scan(k))
         .map(|key| {
             let at_head = judge(key);
-            let flags = flags::flags(key, &th, at_head == AtHead::Gone);
+            let flags: Vec<Flag> = flags::flags(key, &th, at_head == AtHead::Gone)
+                .into_iter()
+                .map(|f| match f {
+                    Flag::Status(s) => Flag::Status(clean(&s)),
+                    other => other,
+                })
+                .collect();
             let [activations, tokens, spend_cents] = flags::counters(key);
             let meta = |field: &str| key.metadata_str(field).map(clean);
             Row {

@@ -3,7 +3,7 @@
 //! (the same URL, admin key, timeout and retries, from
 //! [`Settings::rotate_options`] and [`crate::rotate::connect_till`]), and
 //! the repository at PATH is named as `rotate` names it in the keys'
-//! metadata ([`crate::rotate::repository_name`]).
+//! metadata ([`crate::rotate::repository_names`]).
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,7 @@ use crate::audit::{self, head::Head, revoke, AtHead};
 use crate::cli::{Format, KeysArgs, KeysCommand, RevokeArgs, RotateArgs};
 use crate::rotate::scrub::Secrets;
 use crate::rotate::workspace::Workspace;
-use crate::rotate::{connect_till, repository_name, RotateOptions};
+use crate::rotate::{connect_till, repository_names, RotateOptions};
 use crate::settings::{Args, Settings};
 
 /// `till-scan keys [PATH]` and `till-scan keys revoke`.
@@ -76,7 +76,7 @@ fn audit_keys(
     };
     let head = ws
         .as_ref()
-        .map(|ws| Head::new(ws, repository_name(ws, &opts)));
+        .map(|ws| Head::new(ws, repository_names(ws, &opts)));
     let keys = till.list_keys().context("cannot list the Till keys")?;
     let judge = |key: &crate::rotate::till::Key| match &head {
         Some(head) => head.judge(key),
@@ -146,8 +146,8 @@ fn revoke_keys(
                 revoke::idle_keys(&keys, days, now)
                     .into_iter()
                     .map(|k| {
-                        let about = revoke::describe(k, now, |s| secrets.clean(s));
-                        (secrets.clean(&k.id), Some(about))
+                        let about = revoke::describe(k, now, |s| secrets.clean_field(s));
+                        (secrets.clean_field(&k.id), Some(about))
                     })
                     .collect()
             }

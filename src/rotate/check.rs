@@ -173,16 +173,23 @@ pub fn connect_till(opts: &RotateOptions, secrets: &Secrets) -> Result<TillClien
         .with_secrets(secrets.clone()))
 }
 
-/// The name rotation writes in a key's `repository` metadata: the GitHub
-/// repository (`--github-repo`, `GITHUB_REPOSITORY`, else the remote's
-/// URL), else [`fallback_repository`]. Reads no network.
-pub fn repository_name(ws: &Workspace, opts: &RotateOptions) -> String {
-    ws.remote_url(&opts.remote)
+/// The names rotation writes in a key's `repository` metadata for the
+/// repository of `ws`, the usual one first: the GitHub repository
+/// (`--github-repo`, `GITHUB_REPOSITORY`, else the remote's URL), then the
+/// name a rotation with `--no-pr` writes ([`fallback_repository`]) when it
+/// differs. Reads no network.
+pub fn repository_names(ws: &Workspace, opts: &RotateOptions) -> Vec<String> {
+    let fallback = fallback_repository(ws, opts);
+    let github = ws
+        .remote_url(&opts.remote)
         .ok()
         .and_then(|url| resolve_repo(opts, &url).ok())
         .or_else(|| opts.github_repo.as_deref().and_then(RepoName::parse))
-        .map(|r| r.to_string())
-        .unwrap_or_else(|| fallback_repository(ws, opts))
+        .map(|r| r.to_string());
+    match github {
+        Some(name) if name != fallback => vec![name, fallback],
+        _ => vec![fallback],
+    }
 }
 
 /// The name of a rotation with no pull request: `--github-repo` or

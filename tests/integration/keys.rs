@@ -740,3 +740,46 @@ fn output_files_of_keys_may_be_written_again() {
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("refusing to write"), "{run}");
 }
+
+#[test]
+fn long_ids_and_odd_strings_from_till_are_shown_safely() {
+    let mut w = World::new();
+    // A long random-looking id is an id, not a key: shown, and revocable.
+    let long_id = "key_2Jx9fK3mQ8vR7tY1wE4zAb";
+    w.seed(
+        "long",
+        json!({"id": long_id, "status": "paused\u{1b}[31m", "metadata": {"path": "src/llm.py\nEVIL", "paths": ["src/llm.py\nEVIL"]}}),
+    );
+    let run = w.run(&["keys"]);
+    assert_eq!(run.code, 0, "{run}");
+    let r = row(&run, long_id);
+    assert!(
+        r.contains("paused [31m"),
+        "control characters become spaces: {r}"
+    );
+    assert!(r.contains("src/llm.py EVIL"), "{r}");
+    assert!(!run.stdout.contains('\u{1b}'), "{run}");
+    let run = w.run(&["keys", "revoke", long_id]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains(&format!("revoked {long_id}")), "{run}");
+    // A scoped key in metadata never reaches the output (the helper checks
+    // every run for `till_sk_`).
+    let (_, scoped) = w.seed("leaky", json!({"metadata": {"path": "x"}}));
+    w.seed("leak", json!({"metadata": {"rule": scoped.clone()}}));
+    let run = w.run(&["keys", "-f", "json"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(run.stdout.contains("[redacted]"), "{run}");
+}
+
+#[test]
+fn keys_of_a_rotation_without_a_pull_request_are_this_repository_too() {
+    let mut w = World::new();
+    // `rotate --no-pr` with no GitHub name writes the directory's name.
+    let (id, _) = w.seed(
+        "nopr",
+        json!({"metadata": {"repository": "repo", "path": "gone.py", "paths": ["gone.py"]}}),
+    );
+    let json = w.run(&["keys", "-f", "json"]).json();
+    assert_eq!(json["repository"], "acme/app");
+    assert_eq!(flags_of(&json, &id), ["gone"]);
+}
