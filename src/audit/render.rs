@@ -211,7 +211,10 @@ fn summary_line(audit: &Audit) -> String {
 
 fn nothing_shown(audit: &Audit) -> String {
     if audit.all {
-        format!("Till ({}) lists no keys.", audit.till_url)
+        format!(
+            "Till ({}) lists no keys: nothing for till-scan to audit.",
+            audit.till_url
+        )
     } else {
         format!(
             "No Till key minted by till-scan ({} key{} listed at {}; --all shows every key).",

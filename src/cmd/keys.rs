@@ -58,7 +58,15 @@ fn audit_keys(
 ) -> Result<Outcome> {
     let root = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     if !root.is_dir() {
-        bail!("{}: no such directory", root.display());
+        bail!(
+            "{}: {}",
+            root.display(),
+            if root.exists() {
+                "not a directory (PATH is the repository's work tree)"
+            } else {
+                "no such directory"
+            }
+        );
     }
     let opts = rotate_options(common, &root, args.till_url.clone())?;
     let till = connect_till(&opts, secrets)?;
@@ -139,7 +147,8 @@ fn revoke_keys(
     } else {
         let opts = rotate_options(common, Path::new("."), args.till_url.clone())?;
         let till = connect_till(&opts, secrets)?;
-        let chosen: Vec<(String, Option<String>)> = match revoke.idle {
+        // (the id sent to Till, the id shown, why it was chosen)
+        let chosen: Vec<(String, String, Option<String>)> = match revoke.idle {
             Some(days) => {
                 let keys = till.list_keys().context("cannot list the Till keys")?;
                 let now = crate::time::now();
@@ -147,13 +156,17 @@ fn revoke_keys(
                     .into_iter()
                     .map(|k| {
                         let about = revoke::describe(k, now, |s| secrets.clean_field(s));
-                        (secrets.clean_field(&k.id), Some(about))
+                        (k.id.clone(), secrets.clean_field(&k.id), Some(about))
                     })
                     .collect()
             }
-            None => revoke.ids.iter().map(|id| (id.clone(), None)).collect(),
+            None => revoke
+                .ids
+                .iter()
+                .map(|id| (id.clone(), id.clone(), None))
+                .collect(),
         };
-        for (id, about) in chosen {
+        for (id, shown, about) in chosen {
             let (result, error) = if revoke.dry_run {
                 (Done::WouldRevoke, None)
             } else {
@@ -163,7 +176,7 @@ fn revoke_keys(
                 }
             };
             report.results.push(KeyResult {
-                id,
+                id: shown,
                 result,
                 about,
                 error,

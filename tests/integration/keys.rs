@@ -683,6 +683,15 @@ fn keys_needs_the_admin_key_and_takes_no_scan_format() {
         .run_in_env("repo", &["keys"], b"", &[("TILL_API_URL", &w.till.url())]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("TILL_ADMIN_KEY is not set"), "{run}");
+    let run = w.run(&["keys", "no-such-dir"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(
+        run.stderr.contains("no-such-dir: no such directory"),
+        "{run}"
+    );
+    let run = w.run(&["keys", "src/llm.py"]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("not a directory"), "{run}");
     let run = w.run(&["keys", "-f", "sarif"]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("human, json or markdown"), "{run}");
