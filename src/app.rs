@@ -44,6 +44,7 @@ pub fn run(cli: Cli, env: Env) -> Result<Outcome> {
         } => cmd::git::scan_git(&args, repo, &history, pre_push),
         Command::Staged { repo } => cmd::staged::scan_staged(&args, repo),
         Command::Rotate(rotate) => cmd::rotate::rotate(&args, rotate),
+        Command::Keys(keys) => cmd::keys::keys(&args, keys),
         Command::InstallHook {
             repo,
             pre_push,

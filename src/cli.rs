@@ -68,6 +68,9 @@ pub enum Command {
     /// Replace hardcoded AI-provider keys with Till scoped keys, on a new
     /// branch, and open a pull request (see README: Rotation).
     Rotate(RotateArgs),
+    /// Audit the Till keys till-scan minted (usage, limits, idle, keys the
+    /// code no longer holds), or revoke them (see README: Keys).
+    Keys(KeysArgs),
     /// Install a git hook that runs till-scan (pre-commit, or pre-push).
     InstallHook {
         /// Repository [default: .].
@@ -134,6 +137,59 @@ pub struct RotateArgs {
     /// touched, and uncommitted edits in them stay out of the commit).
     #[arg(long)]
     pub allow_dirty: bool,
+}
+
+/// `till-scan keys`: the audit. The Till admin key comes from
+/// `TILL_ADMIN_KEY` only, never from the command line.
+#[derive(Debug, Args, Clone)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: Option<KeysCommand>,
+    /// The repository's work tree: its keys are checked for `gone` [default: .].
+    pub path: Option<PathBuf>,
+    /// Till API base URL [default: $TILL_API_URL, `[rotate] till_url`, https://api.till.ac].
+    #[arg(long, value_name = "URL", global = true)]
+    pub till_url: Option<String>,
+    /// Show every key of the account, not only those till-scan minted.
+    #[arg(long)]
+    pub all: bool,
+    /// Flag a key `near-limit` when any counter reaches this share of its
+    /// limit (80%, 0.8 or 80).
+    #[arg(long, value_name = "SHARE", default_value = "80%", value_parser = crate::audit::flags::parse_near)]
+    pub near: f64,
+    /// Flag an active key `idle` when unused (or, never used, created) this many days ago.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub idle_days: u64,
+    /// Exit 1 when a key shown is flagged exhausted, near-limit, idle or gone.
+    #[arg(long)]
+    pub fail_on_flags: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum KeysCommand {
+    /// Revoke Till keys: the ids given, or (`--idle AGE`) every active key
+    /// till-scan minted that has been idle that long.
+    Revoke(RevokeArgs),
+}
+
+/// `till-scan keys revoke`.
+#[derive(Debug, Args, Clone)]
+pub struct RevokeArgs {
+    /// Ids of the keys to revoke.
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "idle",
+        conflicts_with = "idle"
+    )]
+    pub ids: Vec<String>,
+    /// Revoke every active till-scan key unused (or, never used, created)
+    /// this long ago: 90d, 90 (days) or 2w.
+    #[arg(long, value_name = "AGE", value_parser = crate::audit::flags::parse_age)]
+    pub idle: Option<u64>,
+    /// Say what would be revoked and revoke nothing (with ids: contact no
+    /// service at all; with --idle: only list the keys).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Which commits a history scan covers.

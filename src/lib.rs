@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod audit;
 pub mod baseline;
 pub mod cli;
 mod cmd;

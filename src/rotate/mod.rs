@@ -34,6 +34,7 @@ use serde::Serialize;
 
 use crate::finding::Secret;
 
+pub use self::check::{connect_till, repository_names};
 use self::endpoint::display_url;
 use self::plan::{Manual, Plan, Spot};
 use self::scrub::Secrets;

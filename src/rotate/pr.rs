@@ -208,6 +208,10 @@ pub fn body(report: &super::RotationReport, till_url: &str) -> String {
         till_url.trim_end_matches('/'),
         till_url.trim_end_matches('/')
     );
+    b.push_str(
+        "\nAudit these keys later with `till-scan keys` (or the Action's `mode: audit`): usage against \
+         limits, idle keys, and keys the code no longer holds; `till-scan keys revoke` revokes them.\n",
+    );
     let _ = writeln!(
         b,
         "\n<sub>Opened by till-scan {}.</sub>",
