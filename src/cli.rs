@@ -71,6 +71,13 @@ pub enum Command {
     /// Audit the Till keys till-scan minted (usage, limits, idle, keys the
     /// code no longer holds), or revoke them (see README: Keys).
     Keys(KeysArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish),
+    /// e.g. `till-scan completions bash > ~/.local/share/bash-completion/completions/till-scan`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Install a git hook that runs till-scan (pre-commit, or pre-push).
     InstallHook {
         /// Repository [default: .].
@@ -295,6 +302,24 @@ pub struct Common {
     /// Use only the rules from --rules / config, not the built-in ones.
     #[arg(long, global = true)]
     pub no_builtin_rules: bool,
+    /// Run only these rules: ids or globs (`openai.*`, `*.api-key`),
+    /// repeatable or comma-separated; over the config's `[rules] enable`.
+    #[arg(
+        long = "enable-rule",
+        global = true,
+        value_name = "ID",
+        value_delimiter = ','
+    )]
+    pub enable_rules: Vec<String>,
+    /// Never run these rules: ids or globs, repeatable or comma-separated;
+    /// added to the config's `[rules] disable`.
+    #[arg(
+        long = "disable-rule",
+        global = true,
+        value_name = "ID",
+        value_delimiter = ','
+    )]
+    pub disable_rules: Vec<String>,
     /// Worker threads [default: all cores; at most 4 per core].
     #[arg(long, short = 'j', global = true, value_name = "N")]
     pub threads: Option<usize>,
@@ -343,6 +368,42 @@ pub struct Common {
     /// Print nothing on standard error but errors.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
+
+impl Cli {
+    /// Parses `args` (the program name first). A first word that is not a
+    /// command but names a path is scanned as one (`till-scan src` is
+    /// `till-scan dir src`), as other scanners take a bare path; so is one
+    /// that looks like a path (`./x`, `a/b`, `.env`), so that a missing one
+    /// is reported as a missing path rather than an unknown command.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let error = match Cli::try_parse_from(&args) {
+            Ok(cli) => return Ok(cli),
+            Err(e) => e,
+        };
+        if error.kind() != ErrorKind::InvalidSubcommand {
+            return Err(error);
+        }
+        let Some(ContextValue::String(word)) = error.get(ContextKind::InvalidSubcommand) else {
+            return Err(error);
+        };
+        let looks_like_path = word.contains(['/', '\\']) || word.starts_with('.');
+        if !looks_like_path && !std::path::Path::new(word).exists() {
+            return Err(error);
+        }
+        let Some(at) = args.iter().skip(1).position(|a| a == word.as_str()) else {
+            return Err(error);
+        };
+        let mut with_dir = args.clone();
+        with_dir.insert(at + 1, "dir".into());
+        Cli::try_parse_from(with_dir)
+    }
 }
 
 /// Parses a size such as `10MiB`, `10M`, `500k`, `2GB` or `1048576` into bytes.
@@ -409,6 +470,30 @@ mod tests {
             .unwrap_err()
             .contains("unknown format"));
         assert!(parse_extra_report("json=").is_err());
+    }
+
+    #[test]
+    fn a_bare_path_is_a_dir_scan_and_a_typo_is_still_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        let src = src.to_str().unwrap();
+        let cli = Cli::parse_args(["till-scan", "-f", "json", src, "--no-redact"]).unwrap();
+        match cli.command {
+            Some(Command::Dir { paths }) => assert_eq!(paths, [PathBuf::from(src)]),
+            other => panic!("{other:?}"),
+        }
+        assert!(cli.common.no_redact);
+        assert_eq!(cli.common.format, Some(Format::Json));
+        // Several paths; a relative one that does not exist is still a path.
+        let cli = Cli::parse_args(["till-scan", ".", "./missing"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Dir { paths }) if paths.len() == 2));
+        // A word that is neither: clap's error, with its suggestion.
+        let e = Cli::parse_args(["till-scan", "stagd"]).unwrap_err();
+        assert!(e.to_string().contains("staged"), "{e}");
+        // Commands are still commands.
+        let cli = Cli::parse_args(["till-scan", "staged"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Staged { .. })));
     }
 
     #[test]

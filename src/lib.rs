@@ -18,6 +18,7 @@ pub mod finding;
 pub mod hook;
 pub mod matcher;
 pub mod prefilter;
+pub mod progress;
 pub mod provenance;
 pub mod redact;
 pub mod report;

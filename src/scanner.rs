@@ -50,8 +50,9 @@ pub struct Scanner {
 
 #[derive(Default)]
 struct Tally {
-    files: AtomicU64,
-    bytes: AtomicU64,
+    /// Shared with a progress line.
+    files: std::sync::Arc<AtomicU64>,
+    bytes: std::sync::Arc<AtomicU64>,
     allowed_inline: AtomicU64,
     ignored: AtomicU64,
     allowed_by_config: AtomicU64,
@@ -160,6 +161,14 @@ impl Scanner {
     }
 
     /// Counts a file or directory that ignore files left out of the scan.
+    /// The files and bytes scanned so far, live, for a progress line.
+    pub fn counters(&self) -> (std::sync::Arc<AtomicU64>, std::sync::Arc<AtomicU64>) {
+        (
+            std::sync::Arc::clone(&self.tally.files),
+            std::sync::Arc::clone(&self.tally.bytes),
+        )
+    }
+
     pub fn count_ignored(&self) {
         self.tally.ignored.fetch_add(1, Ordering::Relaxed);
     }

@@ -1,6 +1,7 @@
 //! `till-scan [dir] [PATHS]`: scan files and directories.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -32,7 +33,17 @@ pub fn scan_paths(paths: &[PathBuf], setup: &Setup) -> Result<(ScanResult, bool)
     let root = scan_root(paths);
     let opts = setup.fs_options(&root)?;
     let started = Instant::now();
+    let (files, bytes) = setup.scanner.counters();
+    let progress = crate::progress::Ticker::start(setup.progress, move |elapsed| {
+        crate::progress::rate(
+            files.load(Ordering::Relaxed),
+            "files",
+            bytes.load(Ordering::Relaxed),
+            elapsed,
+        )
+    });
     let failed = sources::fs::scan(&setup.scanner, paths, &opts);
+    progress.finish();
     Ok((setup.scanner.finish(started.elapsed()), failed == 0))
 }
 

@@ -20,16 +20,9 @@ use crate::settings::{Args, Settings};
 
 /// `till-scan keys [PATH]` and `till-scan keys revoke`.
 pub fn keys(common: &Args, args: KeysArgs) -> Result<Outcome> {
+    // Other formats and --also-write are refused before any command runs
+    // (app.rs).
     let format = common.format.unwrap_or(Format::Human);
-    if !matches!(format, Format::Human | Format::Json | Format::Markdown) {
-        bail!(
-            "`keys` writes human, json or markdown, not {}",
-            format!("{format:?}").to_ascii_lowercase()
-        );
-    }
-    if !common.also_write.is_empty() {
-        bail!("--also-write applies to scans, not to `keys`");
-    }
     let secrets = Secrets::new();
     let outcome = match &args.command {
         None => audit_keys(common, &args, format, &secrets),

@@ -3,6 +3,7 @@
 //! reports and decides the [`Outcome`].
 
 pub mod baseline;
+pub mod completions;
 pub mod dir;
 pub mod git;
 pub mod hook;

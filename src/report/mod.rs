@@ -34,6 +34,20 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The name `-f` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
 /// Everything a report needs besides the writer.
 pub struct ReportContext<'a> {
     pub result: &'a ScanResult,

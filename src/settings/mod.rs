@@ -92,6 +92,9 @@ pub struct Settings {
     pub validate: bool,
     /// `--only-live`: reports keep only keys found live.
     pub only_live: bool,
+    /// `--enable-rule` / `--disable-rule` (ids or globs).
+    enable_rules: Vec<String>,
+    disable_rules: Vec<String>,
 }
 
 /// The parts a scan runs with, built from its [`Settings`] (which it derefs
@@ -159,6 +162,8 @@ impl Settings {
                 || args.only_live
                 || args.fail_on.or(config.file.fail_on) == Some(FailOn::Live),
             only_live: args.only_live,
+            enable_rules: args.enable_rules.clone(),
+            disable_rules: args.disable_rules.clone(),
             config,
         })
     }
@@ -207,7 +212,8 @@ impl Settings {
             set.extend(extra.rules)?;
         }
         set.check_parts()?;
-        self.config.select_rules(&mut set)?;
+        self.config
+            .select_rules(&mut set, &self.enable_rules, &self.disable_rules)?;
         self.config.apply_severity(&mut set)?;
         if set.is_empty() {
             anyhow::bail!(

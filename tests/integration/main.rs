@@ -19,6 +19,7 @@ mod action;
 mod advice;
 mod archive;
 mod cli;
+mod conventions;
 mod decode;
 mod doubles;
 mod gha;
