@@ -1148,7 +1148,7 @@ fn example_workflows_use_only_declared_inputs_and_outputs() {
         .collect();
     files.sort();
     assert!(files.len() >= 3, "{files:?}");
-    let readme = std::fs::read_to_string(action_path().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(action_path().join("docs/action.md")).unwrap();
     for file in &files {
         let wf = yaml(file);
         assert!(
@@ -1211,14 +1211,9 @@ fn example_workflows_use_only_declared_inputs_and_outputs() {
 #[test]
 fn readme_documents_every_input_output_and_permission() {
     let action = action();
-    let readme = std::fs::read_to_string(action_path().join("README.md")).unwrap();
-    let start = readme
-        .find("## GitHub Action")
-        .expect("a GitHub Action section");
-    let end = readme[start + 3..]
-        .find("\n## ")
-        .map_or(readme.len(), |i| start + 3 + i);
-    let section = &readme[start..end];
+    // The Action's page of the user documentation.
+    let section = std::fs::read_to_string(action_path().join("docs/action.md")).unwrap();
+    let section = section.as_str();
     for kind in ["inputs", "outputs"] {
         for name in action[kind].as_object().unwrap().keys() {
             assert!(

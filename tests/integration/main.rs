@@ -21,6 +21,7 @@ mod archive;
 mod cli;
 mod conventions;
 mod decode;
+mod docs;
 mod doubles;
 mod gha;
 mod git;
