@@ -98,11 +98,11 @@ fn check_outputs(command: &Command, common: &Common) -> Result<()> {
                 format.name()
             );
         }
-        anyhow::bail!(
-            "`{name}` writes {}, not {}",
-            names.join(" or "),
-            format.name()
-        );
+        let list = match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        };
+        anyhow::bail!("`{name}` writes {list}, not {}", format.name());
     }
     if !common.also_write.is_empty() {
         anyhow::bail!("--also-write applies to scans (dir, stdin, git, staged), not to `{name}`");

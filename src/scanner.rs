@@ -14,7 +14,7 @@ use std::ops::Range;
 use crate::decode::{self, Encoding};
 use crate::finding::{
     fingerprint, join_parts, Finding, LineContext, LineIndex, Location, Part, PartLocation,
-    Provenance, Secret,
+    Provenance, Secret, Spans,
 };
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
@@ -269,12 +269,14 @@ impl Scanner {
             .collect();
         // Every matched span, allowed or not: none may show in another
         // secret's line context.
-        let masks: Vec<Range<usize>> = worker
-            .matches
-            .iter()
-            .map(|m| m.secret.clone())
-            .chain(kept.iter().map(|k| k.range.clone()))
-            .collect();
+        let masks = Spans::new(
+            worker
+                .matches
+                .iter()
+                .map(|m| m.secret.clone())
+                .chain(kept.iter().map(|k| k.range.clone()))
+                .collect(),
+        );
         let context = |i: usize| LineContext::around(data, &kept[i].range, &masks);
         // Multi-part findings, only where some match can be a part.
         let mut in_pair = vec![false; kept.len()];

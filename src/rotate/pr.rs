@@ -237,6 +237,26 @@ fn manual_table(b: &mut String, entries: &[Manual]) {
     }
 }
 
+/// A heading and one line per entry (rule, provider, places, why), when
+/// there are entries.
+fn list_entries(s: &mut String, heading: &str, entries: &[Manual]) {
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "{heading}");
+    for m in entries {
+        let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
+        let _ = writeln!(
+            s,
+            "  {:<28} {:<14} {}  ({})",
+            m.rule_id,
+            m.provider,
+            spots.join(", "),
+            m.reason
+        );
+    }
+}
+
 /// The human report of `till-scan rotate` (standard output). No secret.
 pub fn summary(report: &super::RotationReport) -> String {
     let mut s = String::new();
@@ -289,42 +309,22 @@ pub fn summary(report: &super::RotationReport) -> String {
             }
         }
     }
-    if !report.dead.is_empty() {
-        let _ = writeln!(
-            s,
+    list_entries(
+        &mut s,
+        &format!(
             "Already dead ({}; not rotated, remove from the code):",
             report.dead.len()
-        );
-        for m in &report.dead {
-            let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(
-                s,
-                "  {:<28} {:<14} {}  ({})",
-                m.rule_id,
-                m.provider,
-                spots.join(", "),
-                m.reason
-            );
-        }
-    }
-    if !report.manual.is_empty() {
-        let _ = writeln!(
-            s,
+        ),
+        &report.dead,
+    );
+    list_entries(
+        &mut s,
+        &format!(
             "Rotate by hand ({}; nothing was sent anywhere):",
             report.manual.len()
-        );
-        for m in &report.manual {
-            let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(
-                s,
-                "  {:<28} {:<14} {}  ({})",
-                m.rule_id,
-                m.provider,
-                spots.join(", "),
-                m.reason
-            );
-        }
-    }
+        ),
+        &report.manual,
+    );
     for b in &report.binary_files_skipped {
         let _ = writeln!(
             s,

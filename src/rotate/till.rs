@@ -501,7 +501,8 @@ fn encode_segment(s: &str) -> String {
         .collect()
 }
 
-fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+/// The `Retry-After` of an answer, when it is a number of seconds.
+pub(crate) fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
     let secs: u64 = response
         .headers()
         .get("retry-after")?
