@@ -66,10 +66,10 @@ pub enum Command {
         repo: Option<PathBuf>,
     },
     /// Replace hardcoded AI-provider keys with Till scoped keys, on a new
-    /// branch, and open a pull request (see README: Rotation).
+    /// branch, and open a pull request (see docs/rotation.md).
     Rotate(RotateArgs),
     /// Audit the Till keys till-scan minted (usage, limits, idle, keys the
-    /// code no longer holds), or revoke them (see README: Keys).
+    /// code no longer holds), or revoke them (see docs/rotation.md).
     Keys(KeysArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish),
     /// e.g. `till-scan completions bash > ~/.local/share/bash-completion/completions/till-scan`.
@@ -346,7 +346,7 @@ pub struct Common {
     #[arg(long, global = true, value_name = "LEVEL", value_parser = crate::rules::FailOn::parse)]
     pub fail_on: Option<crate::rules::FailOn>,
     /// Ask each found key's own provider whether it is live (one read-only
-    /// request per distinct key; see README: Validation). Off by default:
+    /// request per distinct key; see docs/validation.md). Off by default:
     /// without it no scan touches the network.
     #[arg(long, global = true)]
     pub validate: bool,

@@ -257,7 +257,10 @@ mod tests {
                 check.method,
                 check.url
             );
-            assert!(readme.contains(&row), "README lacks the row {row}");
+            assert!(
+                readme.contains(&row),
+                "docs/validation.md lacks the row {row}"
+            );
         }
     }
 }

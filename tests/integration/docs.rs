@@ -217,3 +217,45 @@ fn the_step_reader_and_matcher() {
     assert!(!matches(&lines(&["out 1"]), &lines(&["out 2"])));
     assert!(matches(&lines(&["...", "end"]), &lines(&["a", "b", "end"])));
 }
+
+/// Every link from one page of the docs to another (and to a heading in
+/// it) leads somewhere: the manual was split into pages, and must stay
+/// navigable.
+#[test]
+fn links_between_pages_resolve() {
+    let link = regex::Regex::new(r"\]\(([^)#\s:]+\.md)?(#[^)\s]*)?\)").unwrap();
+    let heading = regex::Regex::new(r"(?m)^#+ (.*)$").unwrap();
+    let anchors = |text: &str| -> Vec<String> {
+        heading
+            .captures_iter(text)
+            .map(|c| {
+                c[1].to_lowercase()
+                    .chars()
+                    .filter(|ch| ch.is_alphanumeric() || matches!(ch, ' ' | '-' | '_'))
+                    .collect::<String>()
+                    .replace(' ', "-")
+            })
+            .collect()
+    };
+    let mut broken = Vec::new();
+    for file in docs() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let dir = file.parent().unwrap();
+        for c in link.captures_iter(&text) {
+            if c.get(1).is_none() && c.get(2).is_none() {
+                continue;
+            }
+            let target = c.get(1).map_or(file.clone(), |m| dir.join(m.as_str()));
+            let Ok(body) = std::fs::read_to_string(&target) else {
+                broken.push(format!("{}: {}", file.display(), &c[0]));
+                continue;
+            };
+            if let Some(anchor) = c.get(2) {
+                if !anchors(&body).contains(&anchor.as_str()[1..].to_string()) {
+                    broken.push(format!("{}: {}", file.display(), &c[0]));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
