@@ -61,8 +61,8 @@ fi
 repository=${repository:-till-ac/till-scan}
 base=${TILL_SCAN_DOWNLOAD_URL:-${GITHUB_SERVER_URL:-https://github.com}/$repository/releases}
 
-# Downloads release WANT with install.sh and uses it. With REQUIRED=false,
-# returns 1 when there is no such release (or none for this runner).
+# Downloads release WANT with install.sh and uses it. A checksum mismatch
+# fails the step; any other failure does too when REQUIRED, else returns 1.
 download() { # WANT REQUIRED
     local want=$1 required=$2 dest rc
     dest=${RUNNER_TEMP:?}/till-scan-release/${want#v}
@@ -74,14 +74,11 @@ download() { # WANT REQUIRED
     case $rc in
     0) use "$dest/$exe" release ;;
     4) die "the till-scan $want release binary does not match the release's SHA256SUMS; it was not installed and will not run" ;;
-    3 | 5)
-        if [ "$required" = true ]; then
-            die "could not install till-scan $want from $base (see the message above); set the input version to another release, or leave it empty to build from source"
-        fi
-        return 1
-        ;;
-    *) die "installing till-scan $want failed (install.sh exit $rc; see the message above)" ;;
     esac
+    if [ "$required" = true ]; then
+        die "could not install till-scan $want from $base (install.sh exit $rc; see the message above); set the input version to another release, or leave it empty to build from source"
+    fi
+    return 1
 }
 
 if [ -n "$version" ]; then
@@ -101,7 +98,7 @@ fi
 # The action used at a release tag: that release's binary when it has one.
 if [[ $ref =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]]; then
     download "$ref" false ||
-        echo "::warning title=till-scan::the action's tag $ref has no till-scan release binary for this runner at $base; building from the action's source instead"
+        echo "::warning title=till-scan::could not install the till-scan release of the action's tag $ref from $base (see the message above); building from the action's source instead"
 fi
 
 # The action's commit when it is a clean git checkout (`uses: ./`); a

@@ -331,8 +331,94 @@ fn the_release_workflow_builds_what_install_sh_downloads() {
     assert_eq!(release["needs"], "build");
     assert_eq!(release["permissions"]["contents"], "write");
     let release_runs = runs(release);
-    assert!(release_runs.contains("sha256sum till-scan-* >SHA256SUMS"));
+    assert!(release_runs.contains("sha256sum till-scan-*.tar.gz till-scan-*.zip >SHA256SUMS"));
     assert!(release_runs.contains("gh release create \"$GITHUB_REF_NAME\""));
-    assert!(release_runs.contains("dist/SHA256SUMS install.sh"));
+    assert!(release_runs
+        .contains("dist/till-scan-*.tar.gz dist/till-scan-*.zip dist/SHA256SUMS install.sh"));
     assert!(root.join("LICENSE").is_file());
+}
+
+/// The release workflow's own Package and SHA256SUMS scripts, run here on
+/// stub binaries, make a release that install.sh installs: the names, the
+/// archive layout and the sums agree end to end. (The Windows archive is
+/// made by 7z on the runner; the double's zip stands in for it.)
+#[test]
+fn the_release_workflow_scripts_make_what_install_sh_installs() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join(".github/workflows/release.yml")).unwrap();
+    let wf: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+    let script = |job: &str, step: &str| -> String {
+        wf["jobs"][job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == step)
+            .and_then(|s| s["run"].as_str())
+            .unwrap_or_else(|| panic!("no step {step} in {job}"))
+            .to_string()
+    };
+    let p = Project::new();
+    p.write("work/LICENSE", "Apache License\n");
+    p.write("work/README.md", "# till-scan\n");
+    let bash = |script: &str, target: &str| {
+        let out = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(p.path("work"))
+            .env("TARGET", target)
+            .env("GITHUB_REF_NAME", "v0.2.0")
+            .env("GITHUB_OUTPUT", p.path("output"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for target in crate::support::release::TARGETS {
+        if target.contains("windows") {
+            p.write_bytes(
+                &format!("work/dist/{}", asset_name("0.2.0", target)),
+                &crate::support::release::archive("0.2.0", target, "stub"),
+            );
+            continue;
+        }
+        let exe = format!("work/target/{target}/release/till-scan");
+        p.write(
+            &exe,
+            &format!("#!/bin/sh\necho 'till-scan 0.2.0 built for {target}'\n"),
+        );
+        Command::new("chmod")
+            .arg("+x")
+            .arg(p.path(&exe))
+            .status()
+            .unwrap();
+        bash(&script("build", "Package"), target);
+    }
+    let outputs = std::fs::read_to_string(p.path("output")).unwrap();
+    assert!(outputs.contains(&format!(
+        "asset=dist/{}",
+        asset_name("0.2.0", "aarch64-apple-darwin")
+    )));
+    bash(&script("release", "Write SHA256SUMS"), "");
+
+    // Only the assets and SHA256SUMS make the release (not the unpacked dirs).
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(p.path("work/dist")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            files.insert(name, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    assert_eq!(files.len(), 6, "{:?}", files.keys());
+    let server = ReleaseDouble::start(BTreeMap::from([("0.2.0".to_string(), files)]), "0.2.0");
+    let bin_dir = p.path("bin");
+    let run = install(&p, &server, &["--bin-dir", bin_dir.to_str().unwrap()], &[]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(
+        run_installed(&bin_dir.join("till-scan")),
+        format!("till-scan 0.2.0 built for {}", host_target())
+    );
 }
