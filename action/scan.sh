@@ -8,10 +8,11 @@
 # the rotation run first.
 #
 # Environment: TILL_SCAN_BIN, INPUT_MODE, INPUT_PATH, INPUT_CONFIG,
-# INPUT_BASELINE, INPUT_EXTRA_ARGS, INPUT_ROTATE, and the runner's GITHUB_*
-# and RUNNER_TEMP.
+# INPUT_BASELINE, INPUT_EXTRA_ARGS, INPUT_ROTATE, INPUT_UPLOAD_SARIF, and the
+# runner's GITHUB_* and RUNNER_TEMP.
 # Outputs: findings, sarif-file, report-file, summary-file, checkout-path,
-# scope, rotate.
+# scope, rotate, upload-sarif (false on a pull request from a fork, whose
+# token cannot write code scanning alerts).
 set -euo pipefail
 
 ZERO=0000000000000000000000000000000000000000
@@ -19,6 +20,7 @@ bin=${TILL_SCAN_BIN:?}
 mode=${INPUT_MODE:-diff}
 path=${INPUT_PATH:-.}
 rotate_input=${INPUT_ROTATE:-false}
+upload_input=${INPUT_UPLOAD_SARIF:-false}
 event=${GITHUB_EVENT_NAME:-}
 payload=${GITHUB_EVENT_PATH:-}
 
@@ -50,6 +52,10 @@ case $rotate_input in
 true | false | dry-run | '') ;;
 *) die "input rotate must be true, false or dry-run, not \`$rotate_input\`" ;;
 esac
+case $upload_input in
+true | false | '') ;;
+*) die "input upload-sarif must be true or false, not \`$upload_input\`" ;;
+esac
 [ -e "$path" ] || die "input path \`$path\` does not exist in $PWD"
 
 # Makes sure every commit named is in the repository, and that history is
@@ -76,6 +82,74 @@ ensure_history() {
             return 1
         fi
     fi
+}
+
+# A new branch or tag (`before` all zeros) at AFTER: what no other branch of
+# origin has, i.e. `git rev-list AFTER --not <origin's other branches>`, not
+# the whole history, whose old keys were there before this push. (Not the
+# payload's commits[]: it holds at most 20 commits, and its first commit's
+# parent is no base once there are merges.) Sets args and scope.
+new_ref() {
+    local after=$1 name=${GITHUB_REF:-the new ref} own='' refs=() ref symref list count
+    local boundary=()
+    case $name in refs/heads/*) own=refs/remotes/origin/${name#refs/heads/} ;; esac
+    ensure_history "$after" ||
+        die "the pushed commit $(short "$after") is not in the checkout and could not be fetched; check out with fetch-depth: 0"
+    other_branches() {
+        refs=()
+        while read -r ref symref; do
+            if [ -z "$symref" ] && [ "$ref" != "$own" ]; then refs+=("$ref"); fi
+        done < <(git -C "$repo" for-each-ref --format='%(refname) %(symref)' refs/remotes/origin/)
+    }
+    other_branches
+    if [ ${#refs[@]} -eq 0 ]; then
+        # A checkout of the pushed ref alone: ask origin for its branches.
+        git -C "$repo" fetch --no-tags --quiet origin '+refs/heads/*:refs/remotes/origin/*' ||
+            echo "::warning title=till-scan::could not fetch origin's branches to tell which commits are new"
+        other_branches
+    fi
+    if [ ${#refs[@]} -eq 0 ]; then
+        args=(git "$repo" --branch "$after")
+        scope="the whole history of $name (at $(short "$after")): origin has no other branch"
+        return
+    fi
+    count=$(git -C "$repo" rev-list --count "$after" --not "${refs[@]}")
+    if [ "$count" -eq 0 ]; then
+        args=()
+        scope="nothing: every commit of $name (at $(short "$after")) is already on a branch of origin"
+        return
+    fi
+    list=$(git -C "$repo" rev-list --boundary "$after" --not "${refs[@]}")
+    while read -r ref; do
+        case $ref in -*) boundary+=("${ref#-}") ;; esac
+    done <<<"$list"
+    scope="the $count commit(s) of $name that no other branch has (at $(short "$after"))"
+    case ${#boundary[@]} in
+    0) args=(git "$repo" --branch "$after") ;;
+    1) args=(git "$repo" --range "${boundary[0]}..$after") ;;
+    *)
+        # --range takes one base: a commit (never on a ref; git gc drops
+        # it) whose parents are the boundary hides exactly what they do.
+        local parents=() tree base
+        for ref in "${boundary[@]}"; do parents+=(-p "$ref"); done
+        tree=$(git -C "$repo" mktree </dev/null)
+        base=$(GIT_AUTHOR_NAME=till-scan GIT_AUTHOR_EMAIL=till-scan@localhost \
+            GIT_COMMITTER_NAME=till-scan GIT_COMMITTER_EMAIL=till-scan@localhost \
+            git -C "$repo" commit-tree "$tree" "${parents[@]}" -m "till-scan: the commits origin's other branches have")
+        args=(git "$repo" --range "$base..$after")
+        ;;
+    esac
+}
+
+# A pull request from a fork runs with a read-only token (and no secrets):
+# it cannot upload SARIF, nor push or open a pull request.
+from_fork() {
+    [ "$event" = pull_request ] || return 1
+    local head base
+    head=$(field .pull_request.head.repo.full_name)
+    base=$(field .pull_request.base.repo.full_name)
+    base=${base:-$(field .repository.full_name)}
+    [ "$head" != "$base" ]
 }
 
 # What to scan: the till-scan command and a sentence for the summary.
@@ -115,10 +189,7 @@ else
                 args=()
                 scope="nothing: the push deleted ${GITHUB_REF:-a ref}"
             elif [ -z "$before" ] || [ "$before" = "$ZERO" ]; then
-                ensure_history "$after" ||
-                    die "the pushed commit $(short "$after") is not in the checkout and could not be fetched; check out with fetch-depth: 0"
-                args=(git "$repo" --branch "$after")
-                scope="the whole history of the new ref ${GITHUB_REF:-} (at $(short "$after"))"
+                new_ref "$after"
             elif ensure_history "$before" "$after"; then
                 args=(git "$repo" --range "$before..$after")
                 scope="the pushed commits $(short "$before")..$(short "$after")"
@@ -130,6 +201,17 @@ else
                 args=(git "$repo" --branch "$after")
                 scope="the whole history of $(short "$after") (the commit before the push is gone)"
             fi
+            ;;
+        merge_group)
+            base=$(field .merge_group.base_sha)
+            head=$(field .merge_group.head_sha)
+            if [ -z "$base" ] || [ -z "$head" ]; then
+                die "the merge_group event payload has no merge_group.base_sha and head_sha"
+            fi
+            ensure_history "$base" "$head" ||
+                die "the queued commits ($(short "$base")..$(short "$head")) are not in the checkout and could not be fetched; check out with fetch-depth: 0"
+            args=(git "$repo" --range "$base..$head")
+            scope="the commits queued to merge into $(field .merge_group.base_ref) ($(short "$base")..$(short "$head"))"
             ;;
         *)
             ensure_history || die "history is missing; check out with fetch-depth: 0"
@@ -146,6 +228,16 @@ report=$dir/report.json
 summary=$dir/summary.md
 out checkout-path "$checkout_path"
 out scope "$scope"
+
+upload=false
+if [ "$upload_input" = true ]; then
+    if from_fork; then
+        echo "::notice title=till-scan::a pull request from a fork gets a read-only GITHUB_TOKEN: the SARIF upload is skipped (the findings are in the annotations and the job summary)"
+    else
+        upload=true
+    fi
+fi
+out upload-sarif "$upload"
 
 if [ ${#args[@]} -eq 0 ]; then
     echo "till-scan: scanning $scope"
@@ -186,7 +278,9 @@ out summary-file "$summary"
 rotate=false
 if [ "$rotate_input" = true ] || [ "$rotate_input" = dry-run ]; then
     default_branch=$(field .repository.default_branch)
-    if [ "$event" != push ] || [ -z "$default_branch" ] || [ "${GITHUB_REF:-}" != "refs/heads/$default_branch" ]; then
+    if from_fork; then
+        echo "::notice title=till-scan::a pull request from a fork gets a read-only GITHUB_TOKEN and no secrets: no rotation (it runs only on a push to the default branch)"
+    elif [ "$event" != push ] || [ -z "$default_branch" ] || [ "${GITHUB_REF:-}" != "refs/heads/$default_branch" ]; then
         echo "::notice title=till-scan::rotate runs only on a push to the default branch${default_branch:+ ($default_branch)}; this run is ${event:-no event} on ${GITHUB_REF:-no ref}"
     elif [ "$findings" -eq 0 ]; then
         echo "till-scan: nothing found, nothing to rotate"

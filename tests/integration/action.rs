@@ -26,6 +26,7 @@ use crate::gha::runner::*;
 use crate::support::bin;
 use crate::support::github_double::GitHubDouble;
 use crate::support::keys::{AWS, GROQ, OPENAI};
+use crate::support::release::{asset_name, host_target, release_files, ReleaseDouble};
 use crate::support::till_double::TillDouble;
 
 /// Stands in for the Till admin key a workflow passes; not a credential anywhere.
@@ -294,25 +295,428 @@ fn push_scans_before_to_after_and_a_clean_push_passes() {
 }
 
 #[test]
-fn push_of_a_new_branch_scans_its_whole_history() {
+fn push_of_a_new_branch_scans_only_the_commits_no_other_branch_has() {
     let fx = Fixture::new();
+    // feature, pushed as a new branch: its two commits, not main's old key.
     let run = fx.run(
         "push",
         &fx.push_payload(ZERO, &fx.head, "refs/heads/feature"),
         &[("version", bin()), ("fail-on-findings", "false")],
     );
-    assert_eq!(run.output("findings"), "2", "{run}");
-    assert_eq!(
-        run.finding_paths(),
-        BTreeSet::from(["new.env".to_string(), "old.env".to_string()])
-    );
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(run.finding_paths(), BTreeSet::from(["new.env".to_string()]));
     assert!(
         run.summary
-            .contains("whole history of the new ref refs/heads/feature"),
+            .contains("the 2 commit(s) of refs/heads/feature that no other branch has"),
         "{run}"
     );
     validate_sarif(run.output("sarif-file"));
     assert_no_secret(&run);
+
+    // A new branch off main with one clean commit passes, though main's
+    // history holds a key.
+    fx.git("seed", &["checkout", "-q", "-b", "docs", &fx.base]);
+    fx.project.write("seed/CONTRIBUTING.md", "# Contributing\n");
+    let docs = fx.commit("contributing guide");
+    // One that merges feature (already on origin) into a new commit of its
+    // own: two boundary commits (main and feature), neither scanned.
+    fx.git("seed", &["checkout", "-q", "-b", "combo", &fx.base]);
+    fx.project.write("seed/NOTES.md", "notes\n");
+    fx.commit("notes");
+    fx.git(
+        "seed",
+        &[
+            "merge",
+            "-q",
+            "--no-edit",
+            "--no-ff",
+            "feature",
+            "-m",
+            "merge feature",
+        ],
+    );
+    let combo = fx.git("seed", &["rev-parse", "HEAD"]);
+    fx.git("seed", &["tag", "v1.0.0", &fx.base]);
+    fx.git(
+        "seed",
+        &["push", "-q", "../origin.git", "docs", "combo", "v1.0.0"],
+    );
+    fx.git("ws", &["fetch", "-q", "--tags", "origin"]);
+
+    let run = fx.run(
+        "push",
+        &fx.push_payload(ZERO, &docs, "refs/heads/docs"),
+        &[("version", bin())],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert!(
+        run.summary
+            .contains("the 1 commit(s) of refs/heads/docs that no other branch has"),
+        "{run}"
+    );
+
+    let run = fx.run(
+        "push",
+        &fx.push_payload(ZERO, &combo, "refs/heads/combo"),
+        &[("version", bin())],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert!(
+        run.summary
+            .contains("the 2 commit(s) of refs/heads/combo that no other branch has"),
+        "{run}"
+    );
+
+    // A new tag on a commit that a branch has: nothing new to scan.
+    let run = fx.run(
+        "push",
+        &fx.push_payload(ZERO, &fx.base, "refs/tags/v1.0.0"),
+        &[("version", bin()), ("upload-sarif", "true")],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    assert_eq!(run.output("findings"), "0", "{run}");
+    assert!(
+        run.summary.contains(
+            "## till-scan: nothing to scan\n\nThis run scanned nothing: every commit of refs/tags/v1.0.0"
+        ),
+        "{run}"
+    );
+    assert!(run.uses.is_empty(), "no SARIF to upload: {run}");
+}
+
+#[test]
+fn push_of_a_new_branch_that_adds_a_key_is_found() {
+    let fx = Fixture::new();
+    fx.git("seed", &["checkout", "-q", "-b", "leak", &fx.base]);
+    fx.project
+        .write("seed/deploy.env", &format!("GROQ_API_KEY={K_NEW}\n"));
+    let leak = fx.commit("deploy config");
+    fx.git("seed", &["push", "-q", "../origin.git", "leak"]);
+    fx.git("ws", &["fetch", "-q", "origin"]);
+    let run = fx.run(
+        "push",
+        &fx.push_payload(ZERO, &leak, "refs/heads/leak"),
+        &[("version", bin())],
+    );
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(
+        run.finding_paths(),
+        BTreeSet::from(["deploy.env".to_string()])
+    );
+    assert_eq!(run.report()["findings"][0]["commit"], leak.as_str());
+    assert_eq!(
+        run.failed.as_ref().map(|f| f.0.as_str()),
+        Some("Fail on findings"),
+        "{run}"
+    );
+    assert_no_secret(&run);
+}
+
+#[test]
+fn merge_group_scans_the_queued_commits_only() {
+    let fx = Fixture::new();
+    let payload = json!({
+        "action": "checks_requested",
+        "merge_group": {
+            "head_sha": fx.head,
+            "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-0123456789abcdef",
+            "base_sha": fx.base,
+            "base_ref": "refs/heads/main",
+        },
+        "repository": { "full_name": REPOSITORY, "default_branch": "main" },
+    });
+    let run = fx.run(
+        "merge_group",
+        &payload,
+        &[("version", bin()), ("fail-on-findings", "false")],
+    );
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(run.finding_paths(), BTreeSet::from(["new.env".to_string()]));
+    assert!(
+        run.summary.contains(&format!(
+            "the commits queued to merge into refs/heads/main ({}..{})",
+            &fx.base[..8],
+            &fx.head[..8]
+        )),
+        "{run}"
+    );
+    assert_no_secret(&run);
+}
+
+#[test]
+fn pull_request_from_a_fork_skips_sarif_upload_and_rotation_with_a_notice() {
+    let fx = Fixture::new();
+    let mut payload = fx.pull_request_payload();
+    payload["pull_request"]["head"]["repo"] =
+        json!({ "full_name": "mallory/widgets", "fork": true });
+    let run = fx.run(
+        "pull_request",
+        &payload,
+        &[
+            ("version", bin()),
+            ("upload-sarif", "true"),
+            ("rotate", "true"),
+        ],
+    );
+    // The scan still runs and fails on the finding.
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(
+        run.failed.as_ref().map(|f| f.0.as_str()),
+        Some("Fail on findings"),
+        "{run}"
+    );
+    assert!(run.uses.is_empty(), "no SARIF upload from a fork: {run}");
+    assert!(
+        run.log.contains(
+            "::notice title=till-scan::a pull request from a fork gets a read-only GITHUB_TOKEN: the SARIF upload is skipped"
+        ),
+        "{run}"
+    );
+    assert!(
+        run.log.contains(
+            "a pull request from a fork gets a read-only GITHUB_TOKEN and no secrets: no rotation"
+        ),
+        "{run}"
+    );
+    assert!(!run.ran.iter().any(|s| s == "Rotate keys to Till"), "{run}");
+    assert_eq!(run.step_outputs("scan")["upload-sarif"], "false");
+    validate_sarif(run.output("sarif-file"));
+
+    // The same pull request from a branch of the repository uploads.
+    let run = fx.run(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", bin()), ("upload-sarif", "true")],
+    );
+    assert_eq!(run.uses.len(), 1, "{run}");
+    assert!(!run.log.contains("from a fork"), "{run}");
+}
+
+// ------------------------------------------------------------ which binary
+
+/// Releases 0.2.0 and 0.3.0 (latest) whose binary is a stub that records
+/// its version in `stub/ran` and hands over to the built till-scan.
+fn releases_running_the_real_binary(fx: &Fixture) -> BTreeMap<String, BTreeMap<String, Vec<u8>>> {
+    let record = fx.path("stub/ran");
+    std::fs::create_dir_all(fx.path("stub")).unwrap();
+    ["0.2.0", "0.3.0"]
+        .into_iter()
+        .map(|v| {
+            let stub = format!(
+                "#!/bin/sh\necho {v} >> '{}'\nexec '{}' \"$@\"\n",
+                record.display(),
+                bin()
+            );
+            (v.to_string(), release_files(v, &stub))
+        })
+        .collect()
+}
+
+fn stub_runs(fx: &Fixture) -> String {
+    std::fs::read_to_string(fx.path("stub/ran")).unwrap_or_default()
+}
+
+/// PATH without cargo, so a test that reaches the build step cannot build.
+fn path_without_cargo() -> String {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|dir| !Path::new(dir).join("cargo").exists())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[test]
+fn at_a_release_tag_the_action_downloads_that_release_and_checks_its_sum() {
+    let fx = Fixture::new();
+    let server = ReleaseDouble::start(releases_running_the_real_binary(&fx), "0.3.0");
+    let url = server.url();
+    let run = fx.run_with_github(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("fail-on-findings", "false")],
+        &[("TILL_SCAN_DOWNLOAD_URL", &url)],
+        &[
+            ("action_ref", "v0.2.0"),
+            ("action_repository", "till-ac/till-scan"),
+        ],
+    );
+    assert_eq!(run.failed, None, "{run}");
+    let bin = run.step_outputs("bin");
+    assert_eq!(bin["source"], "release", "{run}");
+    assert_eq!(bin["build"], "false", "{run}");
+    assert_eq!(
+        Path::new(&bin["path"]),
+        fx.path("runner-temp/till-scan-release/0.2.0/till-scan")
+    );
+    assert!(run.log.contains("checksum verified"), "{run}");
+    // The downloaded binary ran the scan (the stub records each run).
+    assert!(stub_runs(&fx).lines().all(|l| l == "0.2.0"), "{run}");
+    assert!(stub_runs(&fx).contains("0.2.0"), "{run}");
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert!(
+        run.uses
+            .iter()
+            .all(|(u, _)| !u.starts_with("actions/cache")),
+        "nothing built: {run}"
+    );
+    assert!(server
+        .requests()
+        .contains(&"/releases/download/v0.2.0/SHA256SUMS".to_string()));
+
+    // A tag with no release: a warning, and the build from source.
+    let run = fx.run_with_github(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[],
+        &[
+            ("TILL_SCAN_DOWNLOAD_URL", &url),
+            ("PATH", &path_without_cargo()),
+        ],
+        &[("action_ref", "v0.9.9")],
+    );
+    assert_eq!(run.step_outputs("bin")["source"], "build", "{run}");
+    assert!(
+        run.log.contains(
+            "::warning title=till-scan::could not install the till-scan release of the action's tag v0.9.9"
+        ),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_release_binary_that_does_not_match_its_sum_fails_the_step() {
+    let fx = Fixture::new();
+    let mut releases = releases_running_the_real_binary(&fx);
+    let target = host_target();
+    releases.get_mut("0.2.0").unwrap().insert(
+        asset_name("0.2.0", &target),
+        crate::support::release::archive("0.2.0", &target, "#!/bin/sh\necho swapped\n"),
+    );
+    let server = ReleaseDouble::start(releases, "0.3.0");
+    let run = fx.run_with_github(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[],
+        &[("TILL_SCAN_DOWNLOAD_URL", &server.url())],
+        &[("action_ref", "v0.2.0")],
+    );
+    assert_eq!(run.failed, Some(("Find till-scan".to_string(), 2)), "{run}");
+    assert!(
+        run.log.contains(
+            "::error title=till-scan::the till-scan v0.2.0 release binary does not match the release's SHA256SUMS"
+        ),
+        "{run}"
+    );
+    assert!(run.log.contains("checksum mismatch for"), "{run}");
+    assert!(!run.ran.iter().any(|s| s == "Scan"), "{run}");
+    assert_eq!(stub_runs(&fx), "", "nothing ran");
+    assert!(!fx
+        .path("runner-temp/till-scan-release/0.2.0/till-scan")
+        .exists());
+}
+
+#[test]
+fn input_version_takes_a_release_a_path_or_a_command() {
+    let fx = Fixture::new();
+    let server = ReleaseDouble::start(releases_running_the_real_binary(&fx), "0.3.0");
+    let url = server.url();
+    let env = [("TILL_SCAN_DOWNLOAD_URL", url.as_str())];
+    for (version, expect) in [("0.2.0", "0.2.0"), ("v0.2.0", "0.2.0"), ("latest", "0.3.0")] {
+        let _ = std::fs::remove_file(fx.path("stub/ran"));
+        let run = fx.run_with_env(
+            "pull_request",
+            &fx.pull_request_payload(),
+            &[("version", version), ("fail-on-findings", "false")],
+            &env,
+        );
+        assert_eq!(run.failed, None, "{version}: {run}");
+        assert_eq!(run.step_outputs("bin")["source"], "release", "{run}");
+        assert!(stub_runs(&fx).starts_with(expect), "{version}: {run}");
+        assert_eq!(run.output("findings"), "1", "{run}");
+    }
+    assert!(server
+        .requests()
+        .contains(&"/releases/latest/download/SHA256SUMS".to_string()));
+
+    // A version with no release fails: it was asked for by name.
+    let run = fx.run_with_env(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", "0.9.9")],
+        &env,
+    );
+    assert_eq!(run.failed, Some(("Find till-scan".to_string(), 2)), "{run}");
+    assert!(
+        run.log
+            .contains("::error title=till-scan::could not install till-scan 0.9.9"),
+        "{run}"
+    );
+
+    // A path, and a command on PATH, as before; neither downloads.
+    let before = server.requests().len();
+    let run = fx.run(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", bin()), ("fail-on-findings", "false")],
+    );
+    assert_eq!(run.step_outputs("bin")["source"], "path", "{run}");
+    let dir = Path::new(bin()).parent().unwrap().display().to_string();
+    let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+    let run = fx.run_with_env(
+        "pull_request",
+        &fx.pull_request_payload(),
+        &[("version", "till-scan"), ("fail-on-findings", "false")],
+        &[("PATH", &path)],
+    );
+    assert_eq!(run.step_outputs("bin")["source"], "path", "{run}");
+    assert_eq!(run.step_outputs("bin")["path"], bin(), "{run}");
+    assert_eq!(run.output("findings"), "1", "{run}");
+    assert_eq!(server.requests().len(), before);
+}
+
+#[test]
+fn no_tag_and_no_version_builds_from_the_action_source() {
+    let fx = Fixture::new();
+    // `uses: ./` or a branch: github.action_ref is no release tag.
+    for action_ref in ["", "main"] {
+        let run = fx.run_with_github(
+            "pull_request",
+            &fx.pull_request_payload(),
+            &[],
+            &[("PATH", &path_without_cargo())],
+            &[("action_ref", action_ref)],
+        );
+        let bin = run.step_outputs("bin");
+        assert_eq!(bin["source"], "build", "{run}");
+        assert_eq!(bin["build"], "true", "{run}");
+        assert!(
+            bin["cache-key"].starts_with("till-scan-Linux-X64-"),
+            "{run}"
+        );
+        assert_eq!(
+            Path::new(&bin["path"]),
+            fx.path("runner-temp/till-scan-install/bin/till-scan")
+        );
+        assert!(
+            run.uses
+                .iter()
+                .any(|(u, _)| u.starts_with("actions/cache@")),
+            "{run}"
+        );
+        // No cargo here: the build step says so and nothing scans.
+        assert_eq!(
+            run.failed,
+            Some(("Build till-scan from the action's source".to_string(), 2)),
+            "{run}"
+        );
+        assert!(
+            run.log.contains("cargo is not installed on this runner"),
+            "{run}"
+        );
+    }
 }
 
 #[test]
@@ -1227,6 +1631,9 @@ fn readme_documents_every_input_output_and_permission() {
         "security-events: write",
         "contents: write",
         "pull-requests: write",
+        "actions: read",
+        "Pull requests from forks",
+        "Allow GitHub Actions to create and approve pull requests",
     ] {
         assert!(
             section.contains(permission),

@@ -26,6 +26,7 @@ mod doubles;
 mod gha;
 mod git;
 mod hardening;
+mod install;
 mod keys;
 mod pairs;
 mod precommit;

@@ -257,8 +257,8 @@ impl Fixture {
             "number": 7,
             "pull_request": {
                 "number": 7,
-                "base": { "ref": "main", "sha": self.base },
-                "head": { "ref": "feature", "sha": self.head },
+                "base": { "ref": "main", "sha": self.base, "repo": { "full_name": REPOSITORY, "fork": false } },
+                "head": { "ref": "feature", "sha": self.head, "repo": { "full_name": REPOSITORY, "fork": false } },
             },
             "repository": { "full_name": REPOSITORY, "default_branch": "main" },
         })
@@ -277,7 +277,7 @@ impl Fixture {
 
     /// Runs the action's steps for `event` with `payload` and `with:` inputs.
     pub fn run(&self, event: &str, payload: &Value, with: &[(&str, &str)]) -> ActionRun {
-        run_action(self, event, payload, with, &[])
+        run_action(self, event, payload, with, &[], &[])
     }
 
     /// As [`Fixture::run`], with `env` set for every step over the runner's
@@ -289,7 +289,20 @@ impl Fixture {
         with: &[(&str, &str)],
         env: &[(&str, &str)],
     ) -> ActionRun {
-        run_action(self, event, payload, with, env)
+        run_action(self, event, payload, with, env, &[])
+    }
+
+    /// As [`Fixture::run_with_env`], with more fields of the `github`
+    /// context (e.g. `action_ref`, as when the workflow says `@v0.2.0`).
+    pub fn run_with_github(
+        &self,
+        event: &str,
+        payload: &Value,
+        with: &[(&str, &str)],
+        env: &[(&str, &str)],
+        github: &[(&str, &str)],
+    ) -> ActionRun {
+        run_action(self, event, payload, with, env, github)
     }
 }
 
@@ -299,6 +312,7 @@ pub fn run_action(
     payload: &Value,
     with: &[(&str, &str)],
     env_overrides: &[(&str, &str)],
+    github_fields: &[(&str, &str)],
 ) -> ActionRun {
     let action = action();
     let workspace = fx.path("ws");
@@ -308,11 +322,13 @@ pub fn run_action(
     std::fs::write(&event_path, serde_json::to_string_pretty(payload).unwrap()).unwrap();
     let git_ref = payload["ref"]
         .as_str()
+        .or(payload["merge_group"]["head_ref"].as_str())
         .map(str::to_string)
         .unwrap_or_else(|| format!("refs/pull/{}/merge", payload["number"]));
     let sha = payload["after"]
         .as_str()
         .or(payload["pull_request"]["head"]["sha"].as_str())
+        .or(payload["merge_group"]["head_sha"].as_str())
         .unwrap_or(&fx.head)
         .to_string();
     let github = json!({
@@ -325,6 +341,10 @@ pub fn run_action(
         "workspace": workspace.display().to_string(),
         "action_path": action_path().display().to_string(),
     });
+    let mut github = github;
+    for (name, value) in github_fields {
+        github[*name] = json!(value);
+    }
     let runner: BTreeMap<String, String> = [
         ("os", "Linux".to_string()),
         ("arch", "X64".to_string()),

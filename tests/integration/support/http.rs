@@ -101,6 +101,8 @@ pub enum Outcome {
     /// Say nothing for this long (or until the server is dropped), then close
     /// the connection without a response: the client's timeout should fire first.
     Hang(Duration),
+    /// Send these bytes with this status (a file download; `Reply` holds text).
+    Bytes(u16, Vec<u8>),
 }
 
 /// A running server; stops accepting when dropped.
@@ -187,6 +189,16 @@ where
     match handler(request) {
         Outcome::Reply(reply) => {
             let _ = write_reply(&mut writer, &reply);
+        }
+        Outcome::Bytes(status, body) => {
+            let head = format!(
+                "HTTP/1.1 {status} {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                reason(status),
+                body.len()
+            );
+            let _ = writer.write_all(head.as_bytes());
+            let _ = writer.write_all(&body);
+            let _ = writer.flush();
         }
         Outcome::Hang(duration) => {
             let until = Instant::now() + duration;

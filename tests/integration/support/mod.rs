@@ -12,6 +12,7 @@ pub mod http;
 pub mod keys;
 pub mod project;
 pub mod provider_double;
+pub mod release;
 pub mod till_double;
 
 pub use project::*;
