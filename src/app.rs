@@ -49,6 +49,7 @@ pub fn run(cli: Cli, env: Env) -> Result<Outcome> {
             pre_push,
             force,
         } => cmd::hook::install_hook(&args, repo, pre_push, force),
+        Command::Migrate(m) => cmd::migrate::migrate(&args, &m),
         Command::UninstallHook { repo, pre_push } => {
             cmd::hook::uninstall_hook(&args, repo, pre_push)
         }

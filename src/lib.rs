@@ -16,6 +16,7 @@ pub mod filter;
 pub mod finding;
 pub mod hook;
 pub mod matcher;
+pub mod migrate;
 pub mod prefilter;
 pub mod provenance;
 pub mod redact;

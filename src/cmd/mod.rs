@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod dir;
 pub mod git;
 pub mod hook;
+pub mod migrate;
 pub mod output;
 pub mod rotate;
 pub mod rules;

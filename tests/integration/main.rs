@@ -23,6 +23,7 @@ mod doubles;
 mod gha;
 mod git;
 mod hardening;
+mod migrate;
 mod pairs;
 mod precommit;
 mod rotate;
