@@ -166,7 +166,7 @@ pub fn parse(text: &str) -> Result<BaselineFile, String> {
         serde_json::Value::Object(doc) => doc,
         serde_json::Value::Array(_) => {
             return Err(foreign(
-                "it is a JSON list, like the baselines of gitleaks and other scanners",
+                "it is a JSON list, such as a gitleaks or Betterleaks report: scans take one as --baseline, and `till-scan migrate --report FILE` converts it",
             ))
         }
         _ => return Err(foreign("it is not a JSON object")),

@@ -81,7 +81,19 @@ impl Foreign {
     /// Whether a place accepts a finding of `rule` at `path` (relative to
     /// the scanned root), `line`, in `commit`.
     pub fn place_matches(&self, rule: &str, path: &str, line: usize, commit: Option<&str>) -> bool {
-        self.places.iter().any(|p| {
+        self.matching_place(rule, path, line, commit).is_some()
+    }
+
+    /// The index of the first place that accepts a finding of `rule` at
+    /// `path` (relative to the scanned root), `line`, in `commit`.
+    pub fn matching_place(
+        &self,
+        rule: &str,
+        path: &str,
+        line: usize,
+        commit: Option<&str>,
+    ) -> Option<usize> {
+        self.places.iter().position(|p| {
             p.line == line
                 && same_path(&p.path, path)
                 && p.commit
@@ -93,6 +105,10 @@ impl Foreign {
                     .find(|(tool, _)| *tool == p.rule)
                     .is_none_or(|(_, ours)| ours == rule)
         })
+    }
+
+    pub fn places(&self) -> &[Place] {
+        &self.places
     }
 }
 

@@ -25,7 +25,8 @@ struct BaselinePlan {
     file: baseline::BaselineFile,
     /// Sources, for the summary (".gitleaksignore: 3 fingerprints").
     sources: Vec<String>,
-    /// Places and secrets that matched no finding of the scan.
+    /// Places (ignore-file fingerprints, report entries) that matched no
+    /// finding of the scan.
     unmatched: usize,
 }
 
@@ -82,10 +83,10 @@ pub fn migrate(args: &Args, m: &MigrateArgs) -> Result<Outcome> {
         let rules = write::rules_file(t, &source);
         let config_text = write::config_text(t, &source, &rules.written);
         out.push_str(&format!(
-            "From {source}: {} of {} rules, {} allowlists{}.\n",
-            rules.written.len(),
+            "From {source}: {} (of {} translated), {}{}.\n",
+            migrate::plural(rules.written.len(), "rule"),
             t.rules.len(),
-            t.allowlists,
+            migrate::plural(t.allowlists, "allowlist"),
             if t.use_default {
                 ", with till-scan's built-in rules"
             } else {
@@ -118,10 +119,17 @@ pub fn migrate(args: &Args, m: &MigrateArgs) -> Result<Outcome> {
             plan.sources.join(", ")
         ));
         if plan.unmatched > 0 {
+            let keeps = if ignore_names.is_empty() {
+                "pass the report as --baseline to `till-scan git` for those".to_string()
+            } else {
+                format!(
+                    "till-scan keeps reading {} and honours them in `till-scan git`",
+                    ignore_names.join(" and ")
+                )
+            };
             out.push_str(&format!(
-                "  not converted: {} accepted places or secrets match no finding of a scan of the files (history fingerprints need a history scan; till-scan keeps reading {} and honours them there)\n",
-                plan.unmatched,
-                if ignore_names.is_empty() { ".gitleaksignore".to_string() } else { ignore_names.join(" and ") }
+                "  not converted: {} fingerprints or report entries match no finding in the files (those of history scans name commits; {keeps})\n",
+                plan.unmatched
             ));
         }
         let mut text = serde_json::to_string_pretty(&plan.file)?;
@@ -189,28 +197,27 @@ fn plan_baseline(
     )
     .unwrap_or_default();
     let (result, _) = super::dir::scan_paths(&[root.to_path_buf()], &setup)?;
+    let foreign = accepted.foreign();
+    let mut used = vec![false; foreign.places().len()];
     let mut kept = ScanResult::default();
     for f in result.findings {
-        let hit = accepted
-            .foreign()
-            .contains_secret(f.secret.expose().as_bytes())
-            || f.locations.iter().any(|l| {
-                l.provenance.path().is_some_and(|p| {
-                    let rel = crate::suppress::scoped::relative(root, p);
-                    accepted.foreign().place_matches(
-                        &f.rule.id,
-                        rel,
-                        l.line,
-                        l.provenance.commit().map(|c| c.id.as_str()),
-                    )
-                })
-            });
+        let mut hit = foreign.contains_secret(f.secret.expose().as_bytes());
+        for l in &f.locations {
+            let Some(path) = l.provenance.path() else {
+                continue;
+            };
+            let rel = crate::suppress::scoped::relative(root, path);
+            let commit = l.provenance.commit().map(|c| c.id.as_str());
+            if let Some(i) = foreign.matching_place(&f.rule.id, rel, l.line, commit) {
+                used[i] = true;
+                hit = true;
+            }
+        }
         if hit {
             kept.findings.push(f);
         }
     }
-    let total = accepted.foreign().len();
-    let unmatched = total.saturating_sub(kept.findings.len());
+    let unmatched = used.iter().filter(|u| !**u).count();
     let previous = baseline::read_file(&root.join(baseline::BASELINE_FILE_NAME))?;
     Ok(Some(BaselinePlan {
         file: baseline::from_scan(&kept, previous),

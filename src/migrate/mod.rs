@@ -5,6 +5,7 @@
 //! the root has no `.till-scan.toml`; `till-scan migrate` writes the same
 //! translation out as till-scan files ([`write`]).
 
+mod allowlist;
 pub mod gitleaks_config;
 pub mod ignore_file;
 pub mod pattern;
@@ -45,7 +46,6 @@ pub fn note(path: &Path, t: &Translation) -> String {
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     let mut text = format!(
         "using {name} (no {}): {}, {}",
         crate::config::CONFIG_FILE_NAME,
@@ -66,6 +66,11 @@ pub fn note(path: &Path, t: &Translation) -> String {
         text.push_str(&t.not_understood.join(", "));
     }
     text
+}
+
+/// `n` and `one`, plural when `n` is not 1 ("1 rule", "2 rules").
+pub fn plural(n: usize, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Prints `message` on standard error once per process, however many

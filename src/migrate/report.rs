@@ -28,7 +28,9 @@ pub fn entries(text: &str) -> Result<Vec<Entry>, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!(":{}: not JSON: {e}", e.line()))?;
     let serde_json::Value::Array(items) = value else {
-        return Err(format!(" is not a JSON list ({HOW})"));
+        return Err(format!(
+            " is not a gitleaks report (not a JSON list; {HOW})"
+        ));
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -39,7 +41,7 @@ pub fn entries(text: &str) -> Result<Vec<Entry>, String> {
             item.get("StartLine").and_then(serde_json::Value::as_u64),
         ) else {
             return Err(format!(
-                " is neither a till-scan baseline nor a gitleaks report: entry {i} lacks RuleID, File or StartLine ({HOW})"
+                " is not a till-scan baseline (a JSON list, but not a gitleaks or Betterleaks report: entry {i} lacks RuleID, File or StartLine; {HOW})"
             ));
         };
         let commit = field("Commit")

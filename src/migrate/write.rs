@@ -84,7 +84,7 @@ fn rule_text(t: &Translated, example: &str, negative: &str) -> String {
     // The example looks like a real key: the allow comment keeps scans of
     // the repository from reporting the rule file itself.
     out.push_str(&format!(
-        "examples = [{}]  # till-scan:allow (generated example)\n",
+        "examples = [{}]  # till-scan:allow gitleaks:allow (generated example)\n",
         quoted(example)
     ));
     out.push_str(&format!("negative_examples = [{}]\n", quoted(negative)));

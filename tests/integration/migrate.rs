@@ -371,7 +371,12 @@ fn a_gitleaks_report_as_baseline_accepts_what_it_lists() {
     let run = p.run(&["dir", ".", "--baseline", "other.json"]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("other.json"), "{run}");
-    assert!(run.stderr.contains("gitleaks report"), "{run}");
+    assert!(
+        run.stderr.contains(
+            "is not a till-scan baseline (a JSON list, but not a gitleaks or Betterleaks report"
+        ),
+        "{run}"
+    );
 }
 
 #[test]
@@ -383,7 +388,8 @@ fn migrate_writes_files_that_give_the_same_result() {
     let dry = p.run(&["migrate", "--dry-run"]);
     assert_eq!(dry.code, 0, "{dry}");
     assert!(
-        dry.stdout.contains("From .gitleaks.toml: 1 of 1 rules"),
+        dry.stdout
+            .contains("From .gitleaks.toml: 1 rule (of 1 translated)"),
         "{dry}"
     );
     assert!(!p.path(".till-scan.toml").exists());
@@ -507,4 +513,13 @@ fn history_fingerprints_accept_findings_of_their_commit_only() {
     // A directory scan has no commit: those fingerprints do not apply.
     let dir = scan(&p, &[]);
     assert_eq!(places(&dir).len(), 4, "{dir}");
+    // Nor can migrate turn them into baseline entries: it says so.
+    let m = p.run(&["migrate", "--dry-run"]);
+    assert_eq!(m.code, 0, "{m}");
+    assert!(
+        m.stdout.contains(
+            "not converted: 3 fingerprints or report entries match no finding in the files"
+        ),
+        "{m}"
+    );
 }
