@@ -2,8 +2,8 @@
 //! no `.till-scan.toml` and no `--config` is given (`.gitleaks.toml`, then
 //! `.betterleaks.toml`), and the places of `.gitleaksignore` and
 //! `.betterleaksignore`, which join the baseline. Which wins: `--config`,
-//! then `.till-scan.toml`, then `.gitleaks.toml`, then `.betterleaks.toml`,
-//! then the defaults.
+//! then `.till-scan.toml`, then `GITLEAKS_CONFIG`, then `.gitleaks.toml`,
+//! then `.betterleaks.toml`, then the defaults.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -24,9 +24,12 @@ pub struct Imported {
 }
 
 /// The config that applies at `root`, and the gitleaks rules when it came
-/// from a gitleaks config (said once on standard error unless `quiet`).
+/// from a gitleaks config (said once on standard error unless `quiet`):
+/// `GITLEAKS_CONFIG` (`env_config`, which must exist), else the root's
+/// `.gitleaks.toml`, else its `.betterleaks.toml`.
 pub fn load_config(
     explicit: Option<&Path>,
+    env_config: Option<&Path>,
     root: &Path,
     quiet: bool,
 ) -> Result<(Config, Option<Imported>)> {
@@ -34,7 +37,16 @@ pub fn load_config(
     if explicit.is_some() || config.path.is_some() {
         return Ok((config, None));
     }
-    let Some(path) = migrate::find_config(root) else {
+    if let Some(path) = env_config.filter(|p| !p.is_file()) {
+        anyhow::bail!(
+            "GITLEAKS_CONFIG names {}, which is not a file",
+            path.display()
+        );
+    }
+    let found = env_config
+        .map(Path::to_path_buf)
+        .or_else(|| migrate::find_config(root));
+    let Some(path) = found else {
         return Ok((config, None));
     };
     let (config, imported) = from_file(&path, root)?;

@@ -121,7 +121,12 @@ impl Settings {
     /// Loads the config that applies at `root` (`--config` wins over the
     /// root's `.till-scan.toml`) and resolves every setting against it.
     pub fn resolve(args: &Args, root: &Path) -> Result<Settings> {
-        let (config, imported) = imported::load_config(args.config.as_deref(), root, args.quiet)?;
+        let (config, imported) = imported::load_config(
+            args.config.as_deref(),
+            args.env.gitleaks_config.as_deref(),
+            root,
+            args.quiet,
+        )?;
         Self::resolve_with(args, root, config, imported)
     }
 

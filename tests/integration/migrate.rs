@@ -523,3 +523,56 @@ fn history_fingerprints_accept_findings_of_their_commit_only() {
         "{m}"
     );
 }
+
+#[test]
+fn gitleaks_config_from_the_environment_is_read_like_gitleaks_reads_it() {
+    let p = Project::new();
+    fixture(&p, "ci/gitleaks.toml", ".gitleaksignore");
+    let env_config = p.path("ci/gitleaks.toml");
+    let (theirs, _) = {
+        let mut c = Command::new(gitleaks());
+        clean_env(&mut c);
+        // Asserted below through till-scan; gitleaks is checked to agree.
+        let report = p.dir.path().parent().unwrap().join(format!(
+            "{}-env.json",
+            p.dir.path().file_name().unwrap().to_string_lossy()
+        ));
+        let out = c
+            .current_dir(p.dir.path())
+            .env("GITLEAKS_CONFIG", &env_config)
+            .args(["dir", ".", "--no-banner", "--report-format", "json"])
+            .arg("--report-path")
+            .arg(&report)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)));
+        let v: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+        let set: BTreeSet<(String, u64)> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["File"].as_str().unwrap().to_string(),
+                    f["StartLine"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        (set, report)
+    };
+    // The config file itself is scanned too; it holds no secret.
+    assert_eq!(theirs, expected(), "gitleaks itself");
+    let mut c = p.command(&["dir", ".", "-f", "json"]);
+    c.env("GITLEAKS_CONFIG", &env_config);
+    let run = crate::support::run_command(c, b"");
+    assert_eq!(places(&run), expected(), "{run}");
+    assert!(run.stderr.contains("using gitleaks.toml"), "{run}");
+    // One that does not exist is an error, as in gitleaks.
+    let mut c = p.command(&["dir", "."]);
+    c.env("GITLEAKS_CONFIG", p.path("missing.toml"));
+    let run = crate::support::run_command(c, b"");
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("GITLEAKS_CONFIG names"), "{run}");
+}
