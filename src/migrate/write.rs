@@ -190,3 +190,72 @@ pub fn config_text(t: &Translation, source: &str, written: &BTreeSet<String>) ->
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::gitleaks_config::{parse, translate};
+
+    const FILE: &str = r#"
+[[rules]]
+id = "tok"
+regex = '''(tok_[a-z0-9]{20})'''
+path = '''\.env$'''
+[[rules.allowlists]]
+stopwords = ["sandbox"]
+
+[[rules]]
+id = "binary"
+regex = '''bin_[\x80-\xff]{8}'''
+
+[allowlist]
+paths = ['''(^|/)fixtures/''']
+regexTarget = "match"
+regexes = ['''^tok_0''']
+"#;
+
+    #[test]
+    fn proven_rules_are_written_and_the_rest_commented_out_with_a_todo() {
+        let t = translate(parse(FILE).unwrap(), "f", FILE);
+        assert_eq!(t.rules.len(), 2);
+        let rules = rules_file(&t, ".gitleaks.toml");
+        assert_eq!(
+            rules.written.iter().collect::<Vec<_>>(),
+            vec!["gitleaks.tok"]
+        );
+        assert!(
+            rules.text.contains("# TODO: write an example"),
+            "{}",
+            rules.text
+        );
+        assert!(
+            rules.text.contains("# id = 'gitleaks.binary'"),
+            "{}",
+            rules.text
+        );
+        assert_eq!(rules.not_converted.len(), 1);
+        // What is written parses as a rule file and proves itself.
+        let parsed = crate::rules::parse_rule_file("migrated.toml", &rules.text).unwrap();
+        assert_eq!(parsed.len(), 1);
+        crate::matcher::check_examples(&parsed[0], &RuleSet::default()).unwrap();
+        // The config names only the written rule, and parses.
+        let config = config_text(&t, ".gitleaks.toml", &rules.written);
+        let file = crate::config::parse(&config).unwrap();
+        assert_eq!(file.rules.enable, vec!["gitleaks.*"]);
+        assert_eq!(file.rules.paths["gitleaks.tok"], r"\.env$");
+        assert_eq!(file.allowlist.path_regexes, vec!["(^|/)fixtures/"]);
+        assert_eq!(file.allowlist.match_regexes, vec!["^tok_0"]);
+        assert_eq!(file.allowlists.len(), 1);
+        assert_eq!(file.allowlists[0].rules, vec!["gitleaks.tok"]);
+        assert!(!config.contains("binary"), "{config}");
+    }
+
+    #[test]
+    fn strings_come_back_as_written() {
+        for s in [r"a'b", r#"a"b\d"#, "x\ny", r"^\s+$"] {
+            let text = format!("k = {}\n", quoted(s));
+            let v: toml::Table = toml::from_str(&text).unwrap();
+            assert_eq!(v["k"].as_str(), Some(s), "{text}");
+        }
+    }
+}
