@@ -37,7 +37,14 @@ short() { printf '%s' "${1:0:8}"; }
 
 case $mode in
 diff | history | dir) ;;
-*) die "input mode must be diff, history or dir, not \`$mode\`" ;;
+audit)
+    # No scan: the audit step that follows does the work.
+    echo "till-scan: mode audit: no scan; auditing the Till keys"
+    out findings 0
+    out rotate false
+    exit 0
+    ;;
+*) die "input mode must be diff, history or dir (or audit), not \`$mode\`" ;;
 esac
 case $rotate_input in
 true | false | dry-run | '') ;;

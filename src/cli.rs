@@ -66,8 +66,18 @@ pub enum Command {
         repo: Option<PathBuf>,
     },
     /// Replace hardcoded AI-provider keys with Till scoped keys, on a new
-    /// branch, and open a pull request (see README: Rotation).
+    /// branch, and open a pull request (see docs/rotation.md).
     Rotate(RotateArgs),
+    /// Audit the Till keys till-scan minted (usage, limits, idle, keys the
+    /// code no longer holds), or revoke them (see docs/rotation.md).
+    Keys(KeysArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish),
+    /// e.g. `till-scan completions bash > ~/.local/share/bash-completion/completions/till-scan`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Install a git hook that runs till-scan (pre-commit, or pre-push).
     InstallHook {
         /// Repository [default: .].
@@ -154,6 +164,59 @@ pub struct MigrateArgs {
     /// Replace an existing .till-scan.toml.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `till-scan keys`: the audit. The Till admin key comes from
+/// `TILL_ADMIN_KEY` only, never from the command line.
+#[derive(Debug, Args, Clone)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: Option<KeysCommand>,
+    /// The repository's work tree: its keys are checked for `gone` [default: .].
+    pub path: Option<PathBuf>,
+    /// Till API base URL [default: $TILL_API_URL, `[rotate] till_url`, https://api.till.ac].
+    #[arg(long, value_name = "URL", global = true)]
+    pub till_url: Option<String>,
+    /// Show every key of the account, not only those till-scan minted.
+    #[arg(long)]
+    pub all: bool,
+    /// Flag a key `near-limit` when any counter reaches this share of its
+    /// limit (80%, 0.8 or 80).
+    #[arg(long, value_name = "SHARE", default_value = "80%", value_parser = crate::audit::flags::parse_near)]
+    pub near: f64,
+    /// Flag an active key `idle` when unused (or, never used, created) this many days ago.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub idle_days: u64,
+    /// Exit 1 when a key shown is flagged exhausted, near-limit, idle or gone.
+    #[arg(long)]
+    pub fail_on_flags: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum KeysCommand {
+    /// Revoke Till keys: the ids given, or (`--idle AGE`) every active key
+    /// till-scan minted that has been idle that long.
+    Revoke(RevokeArgs),
+}
+
+/// `till-scan keys revoke`.
+#[derive(Debug, Args, Clone)]
+pub struct RevokeArgs {
+    /// Ids of the keys to revoke.
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "idle",
+        conflicts_with = "idle"
+    )]
+    pub ids: Vec<String>,
+    /// Revoke every active till-scan key unused (or, never used, created)
+    /// this long ago: 90d, 90 (days) or 2w.
+    #[arg(long, value_name = "AGE", value_parser = crate::audit::flags::parse_age)]
+    pub idle: Option<u64>,
+    /// Say what would be revoked and revoke nothing (with ids: contact no
+    /// service at all; with --idle: only list the keys).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Which commits a history scan covers.
@@ -259,6 +322,24 @@ pub struct Common {
     /// Use only the rules from --rules / config, not the built-in ones.
     #[arg(long, global = true)]
     pub no_builtin_rules: bool,
+    /// Run only these rules: ids or globs (`openai.*`, `*.api-key`),
+    /// repeatable or comma-separated; over the config's `[rules] enable`.
+    #[arg(
+        long = "enable-rule",
+        global = true,
+        value_name = "ID",
+        value_delimiter = ','
+    )]
+    pub enable_rules: Vec<String>,
+    /// Never run these rules: ids or globs, repeatable or comma-separated;
+    /// added to the config's `[rules] disable`.
+    #[arg(
+        long = "disable-rule",
+        global = true,
+        value_name = "ID",
+        value_delimiter = ','
+    )]
+    pub disable_rules: Vec<String>,
     /// Worker threads [default: all cores; at most 4 per core].
     #[arg(long, short = 'j', global = true, value_name = "N")]
     pub threads: Option<usize>,
@@ -285,7 +366,7 @@ pub struct Common {
     #[arg(long, global = true, value_name = "LEVEL", value_parser = crate::rules::FailOn::parse)]
     pub fail_on: Option<crate::rules::FailOn>,
     /// Ask each found key's own provider whether it is live (one read-only
-    /// request per distinct key; see README: Validation). Off by default:
+    /// request per distinct key; see docs/validation.md). Off by default:
     /// without it no scan touches the network.
     #[arg(long, global = true)]
     pub validate: bool,
@@ -307,6 +388,42 @@ pub struct Common {
     /// Print nothing on standard error but errors.
     #[arg(long, short = 'q', global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
+
+impl Cli {
+    /// Parses `args` (the program name first). A first word that is not a
+    /// command but names a path is scanned as one (`till-scan src` is
+    /// `till-scan dir src`), as other scanners take a bare path; so is one
+    /// that looks like a path (`./x`, `a/b`, `.env`), so that a missing one
+    /// is reported as a missing path rather than an unknown command.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::error::{ContextKind, ContextValue, ErrorKind};
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        let error = match Cli::try_parse_from(&args) {
+            Ok(cli) => return Ok(cli),
+            Err(e) => e,
+        };
+        if error.kind() != ErrorKind::InvalidSubcommand {
+            return Err(error);
+        }
+        let Some(ContextValue::String(word)) = error.get(ContextKind::InvalidSubcommand) else {
+            return Err(error);
+        };
+        let looks_like_path = word.contains(['/', '\\']) || word.starts_with('.');
+        if !looks_like_path && !std::path::Path::new(word).exists() {
+            return Err(error);
+        }
+        let Some(at) = args.iter().skip(1).position(|a| a == word.as_str()) else {
+            return Err(error);
+        };
+        let mut with_dir = args.clone();
+        with_dir.insert(at + 1, "dir".into());
+        Cli::try_parse_from(with_dir)
+    }
 }
 
 /// Parses a size such as `10MiB`, `10M`, `500k`, `2GB` or `1048576` into bytes.
@@ -373,6 +490,30 @@ mod tests {
             .unwrap_err()
             .contains("unknown format"));
         assert!(parse_extra_report("json=").is_err());
+    }
+
+    #[test]
+    fn a_bare_path_is_a_dir_scan_and_a_typo_is_still_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        let src = src.to_str().unwrap();
+        let cli = Cli::parse_args(["till-scan", "-f", "json", src, "--no-redact"]).unwrap();
+        match cli.command {
+            Some(Command::Dir { paths }) => assert_eq!(paths, [PathBuf::from(src)]),
+            other => panic!("{other:?}"),
+        }
+        assert!(cli.common.no_redact);
+        assert_eq!(cli.common.format, Some(Format::Json));
+        // Several paths; a relative one that does not exist is still a path.
+        let cli = Cli::parse_args(["till-scan", ".", "./missing"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Dir { paths }) if paths.len() == 2));
+        // A word that is neither: clap's error, with its suggestion.
+        let e = Cli::parse_args(["till-scan", "stagd"]).unwrap_err();
+        assert!(e.to_string().contains("staged"), "{e}");
+        // Commands are still commands.
+        let cli = Cli::parse_args(["till-scan", "staged"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Staged { .. })));
     }
 
     #[test]

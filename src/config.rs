@@ -190,7 +190,7 @@ pub struct AllowlistConfig {
     /// ignored in history scans.
     #[serde(default, deserialize_with = "scoped::commits")]
     pub commits: Vec<String>,
-    /// In `[[allowlists]]`: the rule ids (`*` at the end matches a prefix)
+    /// In `[[allowlists]]`: the rule ids or globs (as `[rules]` reads them)
     /// the allowlist applies to; empty: every rule.
     #[serde(default)]
     pub rules: Vec<String>,
@@ -259,18 +259,49 @@ impl Config {
 
     /// Applies `[rules] enable/disable`; an entry that names no rule is an error
     /// (a typo would otherwise silently disable nothing).
-    pub fn select_rules(&self, set: &mut RuleSet) -> anyhow::Result<()> {
+    /// Narrows `set` to the rules to run: `--enable-rule` (else the
+    /// config's `[rules] enable`), if any, less the config's `disable` and
+    /// `--disable-rule`. A pattern that matches no rule is an error, so a
+    /// typo cannot silently change nothing.
+    pub fn select_rules(
+        &self,
+        set: &mut RuleSet,
+        cli_enable: &[String],
+        cli_disable: &[String],
+    ) -> anyhow::Result<()> {
         let sel = &self.file.rules;
         for pattern in sel.enable.iter().chain(&sel.disable) {
             if !set.rules.iter().any(|r| id_matches(pattern, &r.id)) {
                 anyhow::bail!("{}: [rules] names `{pattern}`, which matches no rule (see `till-scan rules list`)", self.label());
             }
         }
-        self.check_scoped_rules(set)?;
-        if !sel.enable.is_empty() {
-            set.retain(|r| sel.enable.iter().any(|p| id_matches(p, &r.id)));
+        for (flag, patterns) in [
+            ("--enable-rule", cli_enable),
+            ("--disable-rule", cli_disable),
+        ] {
+            for pattern in patterns {
+                if !set.rules.iter().any(|r| id_matches(pattern, &r.id)) {
+                    anyhow::bail!(
+                        "{flag} `{pattern}` matches no rule (see `till-scan rules list`)"
+                    );
+                }
+            }
         }
-        set.retain(|r| !sel.disable.iter().any(|p| id_matches(p, &r.id)));
+        self.check_scoped_rules(set)?;
+        let enable = if cli_enable.is_empty() {
+            &sel.enable[..]
+        } else {
+            cli_enable
+        };
+        if !enable.is_empty() {
+            set.retain(|r| enable.iter().any(|p| id_matches(p, &r.id)));
+        }
+        set.retain(|r| {
+            !sel.disable
+                .iter()
+                .chain(cli_disable)
+                .any(|p| id_matches(p, &r.id))
+        });
         Ok(())
     }
 
@@ -452,11 +483,37 @@ fn allow_regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Erro
     Ok(regexes)
 }
 
-fn id_matches(pattern: &str, id: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => id.starts_with(prefix),
-        None => pattern == id,
+/// A rule id against an id or a glob: `*` is any run of characters
+/// (`openai.*`, `*.api-key`, `aws.*-key`), `?` one character.
+pub fn id_matches(pattern: &str, id: &str) -> bool {
+    fn glob(p: &[u8], s: &[u8]) -> bool {
+        // Iterative wildcard match with one backtrack point: linear in
+        // practice, never exponential.
+        let (mut pi, mut si) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while si < s.len() {
+            match p.get(pi) {
+                Some(b'*') => {
+                    star = Some((pi, si));
+                    pi += 1;
+                }
+                Some(&c) if c == b'?' || c == s[si] => {
+                    pi += 1;
+                    si += 1;
+                }
+                _ => match star {
+                    Some((sp, ss)) => {
+                        pi = sp + 1;
+                        si = ss + 1;
+                        star = Some((sp, ss + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        p[pi..].iter().all(|&c| c == b'*')
     }
+    glob(pattern.as_bytes(), id.as_bytes())
 }
 
 fn gitignore(root: &Path, patterns: &[String], what: &str) -> anyhow::Result<Option<Gitignore>> {
@@ -618,9 +675,18 @@ ip_whitelist = ["10.0.0.0/8"]
     }
 
     #[test]
-    fn rule_ids_match_exactly_or_by_prefix() {
+    fn rule_ids_match_exactly_or_by_glob() {
         assert!(id_matches("openai.*", "openai.project-key"));
         assert!(id_matches("openai.project-key", "openai.project-key"));
         assert!(!id_matches("openai.project", "openai.project-key"));
+        assert!(id_matches("*.api-key", "groq.api-key"));
+        assert!(!id_matches("*.api-key", "groq.api-key-2"));
+        assert!(id_matches("aws.*-key*", "aws.secret-access-key"));
+        assert!(id_matches("g?oq.*", "groq.api-key"));
+        assert!(id_matches("*", "anything"));
+        assert!(!id_matches("", "x"));
+        // Many stars on a long id stay fast (no exponential backtracking).
+        let id = "a".repeat(200);
+        assert!(!id_matches(&format!("{}b", "*a".repeat(50)), &id));
     }
 }

@@ -86,6 +86,120 @@ pub struct Location {
     /// order of [`Finding::parts`] (the location above spans them all);
     /// empty otherwise.
     pub parts: Vec<PartLocation>,
+    /// The secret's line around it, for the human report (`None` where the
+    /// scan kept none).
+    pub context: Option<LineContext>,
+}
+
+/// Byte spans sorted by start, with the furthest end reached so far, so that
+/// the spans overlapping a window are found without a pass over all of them
+/// (a blob may hold thousands of matches).
+#[derive(Debug, Default)]
+pub struct Spans {
+    spans: Vec<std::ops::Range<usize>>,
+    reach: Vec<usize>,
+}
+
+impl Spans {
+    pub fn new(mut spans: Vec<std::ops::Range<usize>>) -> Spans {
+        spans.sort_unstable_by_key(|s| s.start);
+        let reach = spans
+            .iter()
+            .scan(0, |far, s| {
+                *far = s.end.max(*far);
+                Some(*far)
+            })
+            .collect();
+        Spans { spans, reach }
+    }
+
+    /// The spans that overlap `a..b`.
+    pub fn overlapping(&self, a: usize, b: usize) -> impl Iterator<Item = &std::ops::Range<usize>> {
+        let before = self.spans.partition_point(|s| s.start < b);
+        // `reach` only grows: the spans before the first that reaches past
+        // `a` all end at or before it.
+        let first = self.reach[..before].partition_point(|&far| far <= a);
+        self.spans[first..before].iter().filter(move |s| s.end > a)
+    }
+}
+
+/// The text around a secret on its line, clipped to [`LineContext::REACH`]
+/// bytes on each side; every other matched span in it is already replaced by
+/// `********` (so no other key can show here, even with `--no-redact`).
+/// `span` is the secret's own text (or the encoded text it was decoded
+/// from): reports redact it like a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineContext {
+    pub before: String,
+    pub span: String,
+    pub after: String,
+}
+
+impl LineContext {
+    /// Bytes of context kept on each side of the secret.
+    pub const REACH: usize = 60;
+
+    /// The context of `range` in `data`, with `masks` (other matched spans)
+    /// replaced.
+    pub fn around(data: &[u8], range: &std::ops::Range<usize>, masks: &Spans) -> LineContext {
+        // Only REACH bytes either side are looked at, never the whole line:
+        // a minified file is one long line with many secrets, and a search
+        // to the line's ends from each would cost the square of its length.
+        let start = range.start.min(data.len());
+        let from = start.saturating_sub(Self::REACH);
+        let line_start = memchr::memrchr(b'\n', &data[from..start]).map_or(from, |i| from + i + 1);
+        let end = range.end.clamp(start, data.len());
+        let end = memchr::memchr(b'\n', &data[start..end]).map_or(end, |i| start + i);
+        let reach = (end + Self::REACH).min(data.len());
+        let line_end = memchr::memchr(b'\n', &data[end..reach]).map_or(reach, |i| end + i);
+        let (from, to) = (line_start, line_end);
+        let piece = |a: usize, b: usize| -> String {
+            let mut out = String::new();
+            let mut at = a;
+            let mut others: Vec<&std::ops::Range<usize>> = masks
+                .overlapping(a, b)
+                .filter(|m| !(m.start >= start && m.end <= end))
+                .collect();
+            others.sort_by_key(|m| m.start);
+            for m in others {
+                if m.start > at {
+                    out.push_str(&String::from_utf8_lossy(&data[at..m.start]));
+                }
+                if m.end > at {
+                    out.push_str("********");
+                    at = m.end.min(b);
+                }
+            }
+            if at < b {
+                out.push_str(&String::from_utf8_lossy(&data[at..b]));
+            }
+            out
+        };
+        let mut before = piece(from, start).trim_start().to_string();
+        if from > 0 && data[from - 1] != b'\n' {
+            before.insert(0, '…');
+        }
+        let mut after = piece(end, to).trim_end().to_string();
+        if to < data.len() && data[to] != b'\n' {
+            after.push('…');
+        }
+        LineContext {
+            before,
+            span: String::from_utf8_lossy(&data[start..end]).into_owned(),
+            after,
+        }
+    }
+
+    /// The line as a report shows it: the secret redacted unless `redact`
+    /// is false.
+    pub fn shown(&self, redact: bool) -> String {
+        let span = if redact {
+            Secret::new(self.span.as_bytes()).redacted()
+        } else {
+            self.span.clone()
+        };
+        format!("{}{span}{}", self.before, self.after)
+    }
 }
 
 /// Where one part of a multi-part finding is (as [`Location`]'s fields).
@@ -290,6 +404,43 @@ mod tests {
         assert_eq!(a, fingerprint("openai.project-key", "sk-1"));
         assert_ne!(a, fingerprint("openai.admin-key", "sk-1"));
         assert_ne!(a, fingerprint("openai.project-key", "sk-2"));
+    }
+
+    #[test]
+    fn line_context_is_the_secret_with_its_line_around_it() {
+        let data = b"a = 1\nkey = \"sk-SECRET\"  # other OTHERKEY here\nz\n";
+        let start = data.windows(9).position(|w| w == b"sk-SECRET").unwrap();
+        let other = data.windows(8).position(|w| w == b"OTHERKEY").unwrap();
+        let c = LineContext::around(
+            data,
+            &(start..start + 9),
+            &Spans::new(std::iter::once(other..other + 8).collect()),
+        );
+        assert_eq!(c.before, "key = \"");
+        assert_eq!(c.span, "sk-SECRET");
+        assert_eq!(c.after, "\"  # other ******** here");
+        assert_eq!(c.shown(false), "key = \"sk-SECRET\"  # other ******** here");
+        assert!(!c.shown(true).contains("SECRET"));
+        // A long line is cut REACH bytes either side, and says so.
+        let long = format!("{}TOKEN{}", "x".repeat(500), "y".repeat(500));
+        let at = 500;
+        let c = LineContext::around(long.as_bytes(), &(at..at + 5), &Spans::default());
+        assert_eq!(c.before, format!("…{}", "x".repeat(LineContext::REACH)));
+        assert_eq!(c.after, format!("{}…", "y".repeat(LineContext::REACH)));
+    }
+
+    #[test]
+    fn line_context_costs_no_more_than_its_reach_on_one_long_line() {
+        // 20,000 secrets on one 2 MB line: each context reads ~REACH bytes.
+        let line = "k=SECRET01 ".repeat(200_000);
+        let data = line.as_bytes();
+        let masks = Spans::new((0..data.len()).step_by(100).map(|i| i..i + 8).collect());
+        let started = std::time::Instant::now();
+        for i in (0..data.len()).step_by(100).take(20_000) {
+            let c = LineContext::around(data, &(i..i + 8), &masks);
+            assert!(c.before.len() <= LineContext::REACH + 3);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod archive;
+pub mod audit;
 pub mod baseline;
 pub mod cli;
 mod cmd;
@@ -18,6 +19,7 @@ pub mod hook;
 pub mod matcher;
 pub mod migrate;
 pub mod prefilter;
+pub mod progress;
 pub mod provenance;
 pub mod redact;
 pub mod report;

@@ -3,10 +3,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = till_scan::cli::Cli::parse();
+    let cli = till_scan::cli::Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let env = till_scan::settings::Env::capture();
     match till_scan::app::run(cli, env) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

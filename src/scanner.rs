@@ -13,7 +13,8 @@ use std::ops::Range;
 
 use crate::decode::{self, Encoding};
 use crate::finding::{
-    fingerprint, join_parts, Finding, LineIndex, Location, Part, PartLocation, Provenance, Secret,
+    fingerprint, join_parts, Finding, LineContext, LineIndex, Location, Part, PartLocation,
+    Provenance, Secret, Spans,
 };
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::scan::{Diagnostic, ScanResult, Skipped, Summary};
@@ -49,8 +50,9 @@ pub struct Scanner {
 
 #[derive(Default)]
 struct Tally {
-    files: AtomicU64,
-    bytes: AtomicU64,
+    /// Shared with a progress line.
+    files: std::sync::Arc<AtomicU64>,
+    bytes: std::sync::Arc<AtomicU64>,
     allowed_inline: AtomicU64,
     ignored: AtomicU64,
     allowed_by_config: AtomicU64,
@@ -81,6 +83,8 @@ pub struct BlobHit {
     /// The member of an archive blob it is in, outermost first (see
     /// [`Provenance::Member`]); empty when the blob is not an archive.
     pub member: Vec<String>,
+    /// The text around the secret on its line (see [`LineContext`]).
+    pub context: Option<LineContext>,
 }
 
 /// A match that no allow comment or allowlist dropped, before pairing and
@@ -157,6 +161,14 @@ impl Scanner {
     }
 
     /// Counts a file or directory that ignore files left out of the scan.
+    /// The files and bytes scanned so far, live, for a progress line.
+    pub fn counters(&self) -> (std::sync::Arc<AtomicU64>, std::sync::Arc<AtomicU64>) {
+        (
+            std::sync::Arc::clone(&self.tally.files),
+            std::sync::Arc::clone(&self.tally.bytes),
+        )
+    }
+
     pub fn count_ignored(&self) {
         self.tally.ignored.fetch_add(1, Ordering::Relaxed);
     }
@@ -255,6 +267,17 @@ impl Scanner {
                 }
             })
             .collect();
+        // Every matched span, allowed or not: none may show in another
+        // secret's line context.
+        let masks = Spans::new(
+            worker
+                .matches
+                .iter()
+                .map(|m| m.secret.clone())
+                .chain(kept.iter().map(|k| k.range.clone()))
+                .collect(),
+        );
+        let context = |i: usize| LineContext::around(data, &kept[i].range, &masks);
         // Multi-part findings, only where some match can be a part.
         let mut in_pair = vec![false; kept.len()];
         let mut hits = Vec::new();
@@ -263,13 +286,20 @@ impl Scanner {
                 for &i in &members {
                     in_pair[i] = true;
                 }
-                if let Some(hit) = self.multi_part_hit(rule, &members, &kept, &spans) {
+                if let Some(mut hit) = self.multi_part_hit(rule, &members, &kept, &spans) {
+                    hit.context = members.first().map(|&i| context(i));
                     hits.push(hit);
                 }
             }
         }
-        let singles = kept.into_iter().zip(spans).zip(in_pair);
-        for ((k, at), paired) in singles {
+        let contexts: Vec<Option<LineContext>> = (0..kept.len())
+            .map(|i| {
+                let single = !in_pair[i] && !self.matcher.rule(kept[i].rule).part_only;
+                single.then(|| context(i))
+            })
+            .collect();
+        let singles = kept.into_iter().zip(spans).zip(in_pair).zip(contexts);
+        for (((k, at), paired), context) in singles {
             if paired || self.matcher.rule(k.rule).part_only {
                 continue;
             }
@@ -288,6 +318,7 @@ impl Scanner {
                 decoded: k.chain,
                 parts: Vec::new(),
                 member: Vec::new(),
+                context,
             });
         }
         hits.sort_by_key(|h| (h.line, h.column, h.rule));
@@ -371,6 +402,7 @@ impl Scanner {
                 .map(|&i| (kept[i].secret.clone(), spans[i]))
                 .collect(),
             member: Vec::new(),
+            context: None,
         })
     }
 
@@ -609,6 +641,7 @@ impl Scanner {
                 end_column: h.end_column,
                 decoded: h.decoded.clone(),
                 parts: h.parts.iter().map(|(_, at)| *at).collect(),
+                context: h.context.clone(),
             };
             found.push((h.clone(), location));
         }

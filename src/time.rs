@@ -91,6 +91,24 @@ pub fn parse_since(text: &str) -> Result<i64, String> {
     Ok(seconds)
 }
 
+/// Now, in seconds since the epoch (0 if the clock is before 1970).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Parses an RFC 3339 date-time such as a server sends
+/// (`2025-03-01T12:00:00Z`, `2025-03-01T12:00:00.123+02:00`); `None` for
+/// anything else, Unix seconds included.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if !t.contains('T') && !t.contains(' ') {
+        return None;
+    }
+    parse_since(t).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +132,21 @@ mod tests {
         assert_eq!(parse_since("1600000000").unwrap(), 1_600_000_000);
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("2020-13-01").is_err());
+    }
+
+    #[test]
+    fn parses_server_dates() {
+        assert_eq!(parse_rfc3339("2020-09-13T12:26:40Z"), Some(1_600_000_000));
+        assert_eq!(
+            parse_rfc3339("2020-09-13T12:26:40.250Z"),
+            Some(1_600_000_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2020-09-13T14:26:40+02:00"),
+            Some(1_600_000_000)
+        );
+        assert_eq!(parse_rfc3339("1600000000"), None);
+        assert_eq!(parse_rfc3339("soon"), None);
+        assert_eq!(parse_rfc3339("2020-09-13Tnoon"), None);
     }
 }

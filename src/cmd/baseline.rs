@@ -58,7 +58,7 @@ pub fn write_baseline(
     if !common.quiet {
         let default = root.join(BASELINE_FILE_NAME);
         let hint = if target == default || Some(&target) == setup.config.baseline_path().as_ref() {
-            "later scans of this directory ignore them".to_string()
+            "later scans of this directory ignore them; commit the file so that your team's scans, hooks and CI do too".to_string()
         } else {
             format!(
                 "pass --baseline {} to later scans to ignore them",
@@ -66,9 +66,10 @@ pub fn write_baseline(
             )
         };
         eprintln!(
-            "till-scan: wrote {} ({} accepted secrets); {hint}",
+            "till-scan: wrote {} ({} accepted secret{}); {hint}",
             target.display(),
-            file.entries.len()
+            file.entries.len(),
+            if file.entries.len() == 1 { "" } else { "s" }
         );
     }
     Ok(Outcome::Clean)

@@ -1,6 +1,7 @@
 //! `till-scan [dir] [PATHS]`: scan files and directories.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -8,6 +9,7 @@ use anyhow::Result;
 use super::output::finish;
 use super::Outcome;
 use super::{exit_without_freeing, setup};
+use crate::report::advice::Source;
 use crate::scan::ScanResult;
 use crate::settings::{Args, Setup};
 use crate::sources;
@@ -31,7 +33,17 @@ pub fn scan_paths(paths: &[PathBuf], setup: &Setup) -> Result<(ScanResult, bool)
     let root = scan_root(paths);
     let opts = setup.fs_options(&root)?;
     let started = Instant::now();
+    let (files, bytes) = setup.scanner.counters();
+    let progress = crate::progress::Ticker::start(setup.progress, move |elapsed| {
+        crate::progress::rate(
+            files.load(Ordering::Relaxed),
+            "files",
+            bytes.load(Ordering::Relaxed),
+            elapsed,
+        )
+    });
     let failed = sources::fs::scan(&setup.scanner, paths, &opts);
+    progress.finish();
     Ok((setup.scanner.finish(started.elapsed()), failed == 0))
 }
 
@@ -49,7 +61,7 @@ pub fn scan_dir(common: &Args, paths: Vec<PathBuf>) -> Result<Outcome> {
     let root = scan_root(&paths);
     let setup = setup(common, &root, true)?;
     let (mut result, complete) = scan_paths(&paths, &setup)?;
-    let outcome = finish(common, &setup, &mut result, complete);
+    let outcome = finish(common, &setup, &mut result, complete, Source::Files);
     exit_without_freeing(setup);
     outcome
 }

@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::hook::ways_out;
 use super::output::finish;
 use super::Outcome;
 use super::{exit_without_freeing, setup};
 use crate::cli::HistoryArgs;
+use crate::report::advice::Source;
 use crate::scan::ScanResult;
 use crate::settings::{Args, Setup};
 use crate::sources::git::{self, Revisions};
@@ -159,13 +159,15 @@ pub fn scan_git(
         stats.promisor.as_deref(),
         history.skip_missing,
     );
-    let outcome = finish(common, &setup, &mut result, gap.is_none())?;
+    let source = if pre_push {
+        Source::Push
+    } else {
+        Source::History
+    };
+    let outcome = finish(common, &setup, &mut result, gap.is_none(), source)?;
     if let Some(message) = gap {
         eprintln!("{message}");
     }
     exit_without_freeing(setup);
-    if pre_push && outcome == Outcome::Findings && !common.quiet {
-        eprintln!("{}", ways_out("push"));
-    }
     Ok(outcome)
 }

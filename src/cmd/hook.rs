@@ -10,16 +10,6 @@ use crate::hook::{self, HookKind};
 use crate::settings::Args;
 
 /// What to do when a hook blocks: the three ways out.
-pub fn ways_out(action: &str) -> String {
-    format!(
-        "till-scan: this {action} is blocked: it adds the secrets listed above. Ways out:
-  1. Remove the key from the file and load it from the environment instead
-     (e.g. os.environ[\"OPENAI_API_KEY\"]), then `git add` the file again.
-  2. Not a secret? Add a `till-scan:allow` comment on that line (or accept it: `till-scan baseline`).
-  3. Run `till-scan rotate` to swap an AI-provider key for a scoped, limited Till key."
-    )
-}
-
 fn hook_kind(pre_push: bool) -> HookKind {
     if pre_push {
         HookKind::PrePush

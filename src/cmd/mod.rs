@@ -3,9 +3,11 @@
 //! reports and decides the [`Outcome`].
 
 pub mod baseline;
+pub mod completions;
 pub mod dir;
 pub mod git;
 pub mod hook;
+pub mod keys;
 pub mod migrate;
 pub mod output;
 pub mod rotate;

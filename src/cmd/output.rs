@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use super::Outcome;
 use crate::cli::{Common, Format};
 use crate::finding::Finding;
+use crate::report::advice::Source;
 use crate::report::{self, ReportContext};
 use crate::rules::FailOn;
 use crate::scan::ScanResult;
@@ -24,6 +25,7 @@ pub fn finish(
     setup: &Setup,
     result: &mut ScanResult,
     complete: bool,
+    source: Source,
 ) -> Result<Outcome> {
     if let Some(validator) = &setup.validator {
         validator.validate(&mut result.findings);
@@ -46,10 +48,20 @@ pub fn finish(
         crate::redact::masked(result)
     };
     let result = masked.as_ref().unwrap_or(result);
+    let fail_on = setup.fail_on;
+    let failing = result.findings.iter().filter(|f| fails(f, fail_on)).count();
+    // A commit or push that goes through (only findings below --fail-on)
+    // is not "blocked": its advice is that of files or history.
+    let source = match source {
+        Source::Commit if failing == 0 => Source::Files,
+        Source::Push if failing == 0 => Source::History,
+        other => other,
+    };
     let ctx = ReportContext {
         result,
         redact: !common.no_redact,
         color: use_color(common, setup.format),
+        source,
     };
     write_report(common.output.as_deref(), setup.format, &ctx)?;
     // More formats from the same scan (`--also-write`), never coloured.
@@ -61,8 +73,16 @@ pub fn finish(
         write_report(Some(&extra.path), extra.format, &plain)?;
     }
     print_diagnostics(common, result);
-    let fail_on = setup.fail_on;
-    let failing = result.findings.iter().filter(|f| fails(f, fail_on)).count();
+    // A blocked commit or push must say what to do where the person
+    // committing looks; the human report on the terminal already says it.
+    let advised = setup.format == Format::Human && common.output.is_none();
+    if matches!(source, Source::Commit | Source::Push) && failing > 0 && !advised && !common.quiet {
+        let (heading, lines) = crate::report::advice::advice(result, source);
+        eprintln!("till-scan: {heading}");
+        for line in lines {
+            eprintln!("  - {line}");
+        }
+    }
     if failing < result.findings.len() && !common.quiet {
         let below = result.findings.len() - failing;
         let why = match fail_on {

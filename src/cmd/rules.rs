@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{bail, Context, Result};
-use clap::ValueEnum;
+use anyhow::{Context, Result};
 
 use super::output::write_stdout;
 use super::Outcome;
@@ -59,16 +58,8 @@ pub fn counts_by_group<'a>(
 pub fn rules_list(common: &Args, filter: &RuleFilter) -> Result<Outcome> {
     let set = rules_for_listing(common)?;
     let rules: Vec<&Rule> = set.rules.iter().filter(|r| filter.keeps(r)).collect();
+    // Other formats are refused before any command runs (app.rs).
     let json = common.format == Some(Format::Json);
-    match common.format {
-        None | Some(Format::Human) | Some(Format::Json) => {}
-        Some(other) => bail!(
-            "`rules list` writes human or json output, not {}",
-            other
-                .to_possible_value()
-                .map_or_else(String::new, |v| v.get_name().to_string())
-        ),
-    }
     write_stdout(|out| {
         if filter.summary {
             let rows = counts_by_group(rules.iter().copied());
@@ -182,9 +173,9 @@ pub fn rules_check(common: &Args, dir: Option<&Path>) -> Result<Outcome> {
         }
         writeln!(
             out,
-            "{} rules for {} providers checked: {} passed, {} failed",
-            set.len(),
-            providers.len(),
+            "{} for {} checked: {} passed, {} failed",
+            crate::report::plural(set.len(), "rule", "rules"),
+            crate::report::plural(providers.len(), "provider", "providers"),
             set.len() - failures.len(),
             failures.len()
         )

@@ -7,11 +7,11 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::git::{history_gap, repo_root};
-use super::hook::ways_out;
 use super::output::finish;
 use super::setup_for;
 use super::Outcome;
 use crate::matcher::Workload;
+use crate::report::advice::Source;
 use crate::settings::Args;
 use crate::sources::git;
 
@@ -39,12 +39,9 @@ pub fn scan_staged(common: &Args, repo: Option<PathBuf>) -> Result<Outcome> {
     let unreadable = git::scan_staged_changes(&setup.scanner, &staged, setup.max_file_size)?;
     let mut result = setup.scanner.finish(started.elapsed());
     let gap = history_gap(common, unreadable, None, false);
-    let outcome = finish(common, &setup, &mut result, gap.is_none())?;
+    let outcome = finish(common, &setup, &mut result, gap.is_none(), Source::Commit)?;
     if let Some(message) = gap {
         eprintln!("{message}");
-    }
-    if outcome == Outcome::Findings && !common.quiet {
-        eprintln!("{}", ways_out("commit"));
     }
     Ok(outcome)
 }

@@ -9,6 +9,7 @@ use super::output::finish;
 use super::setup_for;
 use super::Outcome;
 use crate::matcher::Workload;
+use crate::report::advice::Source;
 use crate::settings::Args;
 use crate::sources;
 
@@ -22,5 +23,5 @@ pub fn scan_stdin(common: &Args, path_hint: Option<&str>) -> Result<Outcome> {
         setup.scanner.error(name.to_string(), message.clone());
     }
     let mut result = setup.scanner.finish(started.elapsed());
-    finish(common, &setup, &mut result, scanned.is_ok())
+    finish(common, &setup, &mut result, scanned.is_ok(), Source::Stdin)
 }

@@ -35,7 +35,7 @@ impl Painter {
 
 /// Escapes control characters so that file names, commit messages and
 /// errors from a scanned repository cannot drive the terminal.
-fn clean(text: &str) -> String {
+pub(super) fn clean(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_string();
     }
@@ -153,6 +153,15 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
                 p.paint(RED, &pad(&r.secret, w_secret)),
                 p.paint(DIM, &fingerprint),
             )?;
+            if let Some(context) = &r.occurrence.location.context {
+                let line = clean(&context.shown(ctx.redact));
+                writeln!(
+                    out,
+                    "  {}  {}",
+                    pad("", w_pos),
+                    p.paint(DIM, &format!("| {line}"))
+                )?;
+            }
             if let Some(v) = &r.occurrence.finding.validation {
                 let note = format!("validation: {}", clean(&v.summary()));
                 writeln!(out, "  {}  {}", pad("", w_pos), p.paint(DIM, &note))?;
@@ -235,21 +244,12 @@ pub fn write(ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
 
     if !result.findings.is_empty() {
+        let (heading, lines) = super::advice::advice(result, ctx.source);
         writeln!(out)?;
-        writeln!(out, "{}", p.paint(BOLD, "How to fix:"))?;
-        writeln!(
-            out,
-            "  - Remove the key from the file and load it from the environment instead; \
-             rotate it, since it may already have leaked."
-        )?;
-        writeln!(
-            out,
-            "  - A false positive? Add a `till-scan:allow` comment on its line."
-        )?;
-        writeln!(
-            out,
-            "  - To accept what is there today, add it to the baseline: `till-scan baseline`."
-        )?;
+        writeln!(out, "{}", p.paint(BOLD, &heading))?;
+        for line in lines {
+            writeln!(out, "  - {line}")?;
+        }
     }
     Ok(())
 }

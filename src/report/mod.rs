@@ -9,6 +9,7 @@ use crate::finding::Provenance;
 use crate::rules::Rule;
 use crate::scan::ScanResult;
 
+pub mod advice;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -33,6 +34,20 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The name `-f` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Markdown => "markdown",
+        }
+    }
+}
+
 /// Everything a report needs besides the writer.
 pub struct ReportContext<'a> {
     pub result: &'a ScanResult,
@@ -40,6 +55,8 @@ pub struct ReportContext<'a> {
     pub redact: bool,
     /// Use ANSI colour (human format only).
     pub color: bool,
+    /// Where the findings came from: the human report's advice depends on it.
+    pub source: advice::Source,
 }
 
 pub fn write(format: Format, ctx: &ReportContext<'_>, out: &mut dyn Write) -> io::Result<()> {

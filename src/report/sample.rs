@@ -37,6 +37,7 @@ pub fn location(
         end_column: column + secret.chars().count(),
         decoded: Vec::new(),
         parts: Vec::new(),
+        context: None,
     }
 }
 
@@ -238,6 +239,7 @@ pub fn render(
         result,
         redact,
         color,
+        source: super::advice::Source::Files,
     };
     let mut out = Vec::new();
     f(&ctx, &mut out).unwrap();

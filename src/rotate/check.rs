@@ -53,18 +53,12 @@ pub(super) fn check(
     if !opts.allow_dirty {
         let dirty = ws.dirty_paths()?;
         if !dirty.is_empty() {
-            bail!(
-                "the work tree has uncommitted changes ({}{}); commit or stash them, or pass --allow-dirty (then only the rotated files are touched, and your edits in them are kept out of the commit)",
-                dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
-                if dirty.len() > 5 { ", …" } else { "" }
-            );
+            bail!("{}", dirty_message(&dirty));
         }
     }
-    let admin_key = opts
-        .admin_key
-        .clone()
-        .filter(|k| !k.expose().trim().is_empty())
-        .ok_or_else(|| anyhow!("TILL_ADMIN_KEY is not set: export your Till admin key (till_admin_…) in the environment; till-scan never takes it on the command line"))?;
+    // Before anything is contacted: an admin key, and a Till URL that is
+    // https (or this machine).
+    let till = connect_till(opts, secrets)?;
     let pairs: Vec<(&[u8], &[u8])> = plan
         .rotations
         .iter()
@@ -72,11 +66,6 @@ pub(super) fn check(
         .collect();
     let finder = Replacer::new(&pairs);
     let tracked = ws.tracked_files()?;
-    // Before anything is contacted: the Till URL must be https (or this
-    // machine).
-    let till = TillClient::new(&opts.till_url, admin_key, opts.timeout)?
-        .with_backoff(opts.retry_backoff)
-        .with_secrets(secrets.clone());
 
     let mut forge = None;
     if !opts.no_pr {
@@ -140,13 +129,7 @@ pub(super) fn check(
     let repository = forge
         .as_ref()
         .map(|f| f.github.repo().to_string())
-        .or_else(|| opts.github_repo.clone())
-        .unwrap_or_else(|| {
-            ws.workdir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
+        .unwrap_or_else(|| fallback_repository(ws, opts));
 
     // Earlier keys for the same secrets (a re-run without an open PR).
     let earlier = till.list_keys()?;
@@ -169,6 +152,51 @@ pub(super) fn check(
         repository,
         run_id,
     }))
+}
+
+/// A client for the Till of `opts` with the admin key from
+/// `TILL_ADMIN_KEY`, scrubbing with `secrets`. Contacts nothing: fails
+/// without an admin key, or for a Till URL that is not https (or this
+/// machine). `rotate` and `keys` both reach Till through this.
+pub fn connect_till(opts: &RotateOptions, secrets: &Secrets) -> Result<TillClient> {
+    let admin_key = opts
+        .admin_key
+        .clone()
+        .filter(|k| !k.expose().trim().is_empty())
+        .ok_or_else(|| anyhow!("TILL_ADMIN_KEY is not set: export your Till admin key (till_admin_…) in the environment; till-scan never takes it on the command line"))?;
+    Ok(TillClient::new(&opts.till_url, admin_key, opts.timeout)?
+        .with_backoff(opts.retry_backoff)
+        .with_secrets(secrets.clone()))
+}
+
+/// The names rotation writes in a key's `repository` metadata for the
+/// repository of `ws`, the usual one first: the GitHub repository
+/// (`--github-repo`, `GITHUB_REPOSITORY`, else the remote's URL), then the
+/// name a rotation with `--no-pr` writes ([`fallback_repository`]) when it
+/// differs. Reads no network.
+pub fn repository_names(ws: &Workspace, opts: &RotateOptions) -> Vec<String> {
+    let fallback = fallback_repository(ws, opts);
+    let github = ws
+        .remote_url(&opts.remote)
+        .ok()
+        .and_then(|url| resolve_repo(opts, &url).ok())
+        .or_else(|| opts.github_repo.as_deref().and_then(RepoName::parse))
+        .map(|r| r.to_string());
+    match github {
+        Some(name) if name != fallback => vec![name, fallback],
+        _ => vec![fallback],
+    }
+}
+
+/// The name of a rotation with no pull request: `--github-repo` or
+/// `GITHUB_REPOSITORY` as given, else the work tree's directory name.
+fn fallback_repository(ws: &Workspace, opts: &RotateOptions) -> String {
+    opts.github_repo.clone().unwrap_or_else(|| {
+        ws.workdir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    })
 }
 
 /// The GitHub repository: `--github-repo`, `GITHUB_REPOSITORY`, else the
@@ -206,6 +234,15 @@ fn run_id() -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// Why a work tree with uncommitted changes is refused, and the ways on.
+pub(super) fn dirty_message(dirty: &[String]) -> String {
+    format!(
+        "the work tree has uncommitted changes ({}{}); commit or stash them, or pass --allow-dirty (then only the rotated files are touched, and your edits in them are kept out of the commit)",
+        dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+        if dirty.len() > 5 { ", …" } else { "" }
+    )
 }
 
 #[cfg(test)]

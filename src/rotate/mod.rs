@@ -34,6 +34,7 @@ use serde::Serialize;
 
 use crate::finding::Secret;
 
+pub use self::check::{connect_till, repository_names};
 use self::endpoint::display_url;
 use self::plan::{Manual, Plan, Spot};
 use self::scrub::Secrets;
@@ -127,6 +128,9 @@ pub struct RotationReport {
     pub dead: Vec<Manual>,
     /// Tracked binary files that contain a rotated secret and were left alone.
     pub binary_files_skipped: Vec<String>,
+    /// In a dry run, why the real run would stop before minting anything
+    /// (uncommitted changes without --allow-dirty); null otherwise.
+    pub would_refuse: Option<String>,
 }
 
 impl RotationReport {
@@ -157,6 +161,7 @@ impl RotationReport {
             manual: plan.manual.clone(),
             dead: plan.dead.clone(),
             binary_files_skipped: Vec::new(),
+            would_refuse: None,
         }
     }
 }
@@ -171,7 +176,15 @@ pub fn run(
     opts: &RotateOptions,
     log: Log<'_>,
 ) -> Result<RotationReport> {
-    let report = RotationReport::new(plan, opts);
+    let mut report = RotationReport::new(plan, opts);
+    if opts.dry_run && !plan.rotations.is_empty() && !opts.allow_dirty {
+        // What the real run checks first, locally: a dry run must not
+        // promise a rotation the real run refuses.
+        let dirty = ws.dirty_paths()?;
+        if !dirty.is_empty() {
+            report.would_refuse = Some(check::dirty_message(&dirty));
+        }
+    }
     if plan.rotations.is_empty() || opts.dry_run {
         return Ok(report);
     }

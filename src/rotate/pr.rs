@@ -208,6 +208,10 @@ pub fn body(report: &super::RotationReport, till_url: &str) -> String {
         till_url.trim_end_matches('/'),
         till_url.trim_end_matches('/')
     );
+    b.push_str(
+        "\nAudit these keys later with `till-scan keys` (or the Action's `mode: audit`): usage against \
+         limits, idle keys, and keys the code no longer holds; `till-scan keys revoke` revokes them.\n",
+    );
     let _ = writeln!(
         b,
         "\n<sub>Opened by till-scan {}.</sub>",
@@ -230,6 +234,26 @@ fn manual_table(b: &mut String, entries: &[Manual]) {
                 cell(&m.reason)
             );
         }
+    }
+}
+
+/// A heading and one line per entry (rule, provider, places, why), when
+/// there are entries.
+fn list_entries(s: &mut String, heading: &str, entries: &[Manual]) {
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "{heading}");
+    for m in entries {
+        let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
+        let _ = writeln!(
+            s,
+            "  {:<28} {:<14} {}  ({})",
+            m.rule_id,
+            m.provider,
+            spots.join(", "),
+            m.reason
+        );
     }
 }
 
@@ -285,49 +309,34 @@ pub fn summary(report: &super::RotationReport) -> String {
             }
         }
     }
-    if !report.dead.is_empty() {
-        let _ = writeln!(
-            s,
+    list_entries(
+        &mut s,
+        &format!(
             "Already dead ({}; not rotated, remove from the code):",
             report.dead.len()
-        );
-        for m in &report.dead {
-            let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(
-                s,
-                "  {:<28} {:<14} {}  ({})",
-                m.rule_id,
-                m.provider,
-                spots.join(", "),
-                m.reason
-            );
-        }
-    }
-    if !report.manual.is_empty() {
-        let _ = writeln!(
-            s,
+        ),
+        &report.dead,
+    );
+    list_entries(
+        &mut s,
+        &format!(
             "Rotate by hand ({}; nothing was sent anywhere):",
             report.manual.len()
-        );
-        for m in &report.manual {
-            let spots: Vec<String> = m.locations.iter().map(|l| l.to_string()).collect();
-            let _ = writeln!(
-                s,
-                "  {:<28} {:<14} {}  ({})",
-                m.rule_id,
-                m.provider,
-                spots.join(", "),
-                m.reason
-            );
-        }
-    }
+        ),
+        &report.manual,
+    );
     for b in &report.binary_files_skipped {
         let _ = writeln!(
             s,
             "Left alone: binary file {b} contains a rotated key; replace it yourself."
         );
     }
-    if report.dry_run && !report.rotations.is_empty() {
+    if let Some(why) = &report.would_refuse {
+        let _ = writeln!(
+            s,
+            "Dry run: nothing was changed and no service was contacted. The real run would stop here: {why}."
+        );
+    } else if report.dry_run && !report.rotations.is_empty() {
         s.push_str("Dry run: nothing was changed and no service was contacted.\n");
     } else if report.already_open {
         let _ = writeln!(

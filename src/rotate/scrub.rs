@@ -13,6 +13,10 @@ use std::sync::{Arc, Mutex};
 /// How much of a server's text an error shows, in characters.
 pub const MAX_SHOWN: usize = 200;
 
+/// How much of a record's field (an id, a path) a table shows, in
+/// characters.
+pub const MAX_FIELD: usize = 300;
+
 /// How much of a body is looked at at all: an error never shows more than
 /// [`MAX_SHOWN`] characters, so the rest would only cost time.
 const MAX_INPUT: usize = 16 * 1024;
@@ -123,6 +127,30 @@ impl Secrets {
             .clone();
         let windows = windows_of(&list);
         replace_known(text, &list) != text || holds_piece(text, &windows)
+    }
+
+    /// A field of a server's record shown in a table (an id, a path, a
+    /// date): the known secrets, tokens holding a piece of one and tokens in
+    /// a known key format are masked, control characters become spaces, and
+    /// the text is cut to [`MAX_FIELD`] characters. Unlike
+    /// [`Secrets::clean`], a long random-looking token is kept: ids are
+    /// such tokens.
+    pub fn clean_field(&self, text: &str) -> String {
+        let text = &text[..floor_char_boundary(text, MAX_INPUT)];
+        let list = self.list();
+        let windows = windows_of(&list);
+        let masked = mask_tokens(&replace_known(text, &list), |t| {
+            holds_piece(t, &windows) || has_key_prefix(t)
+        });
+        let mut shown: String = masked
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(MAX_FIELD)
+            .collect();
+        if masked.chars().nth(MAX_FIELD).is_some() {
+            shown.push('…');
+        }
+        shown
     }
 
     /// Removes the known secrets, and tokens holding a piece of one, from a
@@ -266,16 +294,22 @@ fn holds_piece(token: &str, windows: &HashSet<&[u8]>) -> bool {
     bytes.len() >= WINDOW && bytes.windows(WINDOW).any(|w| windows.contains(w))
 }
 
-/// A known key format, or long and random-looking.
-fn looks_like_key(token: &str) -> bool {
+/// Whether `token` starts with a known key format's prefix and goes on for
+/// at least [`WINDOW`] characters.
+fn has_key_prefix(token: &str) -> bool {
     // Trailing sentence punctuation is not part of a key.
     let core = token.trim_end_matches(['.', '=', '/']);
-    if KEY_PREFIXES
+    KEY_PREFIXES
         .iter()
         .any(|p| core.starts_with(p) && core.len() >= p.len() + WINDOW)
-    {
+}
+
+/// A known key format, or long and random-looking.
+fn looks_like_key(token: &str) -> bool {
+    if has_key_prefix(token) {
         return true;
     }
+    let core = token.trim_end_matches(['.', '=', '/']);
     // Long and random-looking: upper and lower case letters and digits.
     core.len() >= 24
         && core.bytes().any(|b| b.is_ascii_uppercase())
@@ -333,6 +367,28 @@ fn field_before<'a>(text: &str, offset: usize, fields: &[&'a str]) -> Option<&'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_keep_ids_and_paths_but_mask_keys() {
+        let secrets = Secrets::new();
+        secrets.add("till_admin_0123456789abcdef");
+        // A long random-looking id and path stay; `clean` would mask them.
+        let id = "key_2Jx9fK3mQ8vR7tY1wE4zAb";
+        assert_eq!(secrets.clean_field(id), id);
+        assert_eq!(secrets.clean(id), REDACTED);
+        let path = "src/Settings2024Production/Config.py";
+        assert_eq!(secrets.clean_field(path), path);
+        assert_eq!(
+            secrets.clean_field("a till_admin_0123456789abcdef b\nc"),
+            format!("a {REDACTED} b c")
+        );
+        assert_eq!(
+            secrets.clean_field("till_sk_abcdef0123.4567890abcdef"),
+            REDACTED
+        );
+        let long = "x".repeat(MAX_FIELD + 5);
+        assert_eq!(secrets.clean_field(&long).chars().count(), MAX_FIELD + 1);
+    }
 
     const KEY: &str = "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";
 

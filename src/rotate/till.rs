@@ -107,25 +107,49 @@ impl Serialize for NewKey<'_> {
     }
 }
 
-/// A Till key as the API returns it (camelCase). Unknown fields are ignored.
+/// A Till key as the API returns it (camelCase). Unknown fields are ignored;
+/// every field but `id` may be absent or null (a self-hosted or older Till
+/// may not send them all).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Key {
     pub id: String,
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub provider: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub status: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
     #[serde(default)]
     pub max_activations: Option<u64>,
     #[serde(default)]
+    pub used_activations: Option<u64>,
+    #[serde(default)]
     pub max_tokens: Option<u64>,
     #[serde(default)]
+    pub used_tokens: Option<u64>,
+    #[serde(default)]
     pub max_spend_cents: Option<u64>,
+    #[serde(default)]
+    pub used_spend_cents: Option<u64>,
+    #[serde(default)]
+    pub ip_whitelist: Option<Vec<String>>,
+    /// RFC 3339, as Till sends it.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// RFC 3339; null until the key is first used.
+    #[serde(default)]
+    pub last_used_at: Option<String>,
     #[serde(default)]
     pub metadata: Option<Value>,
     /// Set only in the answer to a create.
     #[serde(default, deserialize_with = "secret")]
     pub scoped_key: Option<Secret>,
+}
+
+/// A string that may be null: null reads as empty.
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A string of Till's answer that is a key, held so that `Debug` redacts it.
@@ -168,15 +192,22 @@ struct ErrorBody {
 
 /// Member names of Till's answers, which an error may name (see
 /// [`json_error`]).
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 20] = [
     "key",
     "keys",
     "id",
     "provider",
     "status",
+    "tenantId",
     "maxActivations",
+    "usedActivations",
     "maxTokens",
+    "usedTokens",
     "maxSpendCents",
+    "usedSpendCents",
+    "ipWhitelist",
+    "createdAt",
+    "lastUsedAt",
     "metadata",
     "scopedKey",
     "error",
@@ -470,7 +501,8 @@ fn encode_segment(s: &str) -> String {
         .collect()
 }
 
-fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
+/// The `Retry-After` of an answer, when it is a number of seconds.
+pub(crate) fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
     let secs: u64 = response
         .headers()
         .get("retry-after")?
@@ -554,6 +586,28 @@ mod tests {
         .unwrap();
         let shown = format!("{client:?}");
         assert!(!shown.contains("till_admin_0123456789abcdef"), "{shown}");
+    }
+
+    #[test]
+    fn keys_read_every_documented_field_and_tolerate_nulls() {
+        let key: Key = serde_json::from_str(
+            r#"{"id": "key_1", "tenantId": "t", "provider": "openai", "status": "active",
+                "maxActivations": 10, "usedActivations": 3, "maxTokens": null,
+                "usedTokens": 5, "maxSpendCents": 500, "usedSpendCents": 120,
+                "ipWhitelist": null, "createdAt": "2025-01-01T00:00:00Z",
+                "lastUsedAt": null, "metadata": {"source": "till-scan"}, "extra": 1}"#,
+        )
+        .unwrap();
+        assert_eq!(key.used_activations, Some(3));
+        assert_eq!(key.max_tokens, None);
+        assert_eq!(key.used_spend_cents, Some(120));
+        assert_eq!(key.created_at.as_deref(), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(key.last_used_at, None);
+        assert_eq!(key.metadata_str("source"), Some("till-scan"));
+        let bare: Key =
+            serde_json::from_str(r#"{"id": "key_2", "provider": null, "status": null}"#).unwrap();
+        assert_eq!(bare.status, "");
+        assert!(!bare.is_active());
     }
 
     #[test]

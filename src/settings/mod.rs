@@ -93,6 +93,9 @@ pub struct Settings {
     pub validate: bool,
     /// `--only-live`: reports keep only keys found live.
     pub only_live: bool,
+    /// `--enable-rule` / `--disable-rule` (ids or globs).
+    enable_rules: Vec<String>,
+    disable_rules: Vec<String>,
     /// The rules of a gitleaks config read in place of `.till-scan.toml`.
     imported: Option<imported::Imported>,
     /// Places from `.gitleaksignore` / `.betterleaksignore` (not read under
@@ -186,6 +189,8 @@ impl Settings {
                 || args.only_live
                 || args.fail_on.or(config.file.fail_on) == Some(FailOn::Live),
             only_live: args.only_live,
+            enable_rules: args.enable_rules.clone(),
+            disable_rules: args.disable_rules.clone(),
             config,
             imported,
             ignore_places,
@@ -240,7 +245,8 @@ impl Settings {
             set.extend(imported.rules.clone())?;
         }
         set.check_parts()?;
-        self.config.select_rules(&mut set)?;
+        self.config
+            .select_rules(&mut set, &self.enable_rules, &self.disable_rules)?;
         self.config.apply_severity(&mut set)?;
         if set.is_empty() {
             anyhow::bail!(

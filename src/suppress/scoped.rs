@@ -16,7 +16,7 @@ use regex::bytes::Regex;
 /// One allowlist, compiled.
 #[derive(Debug, Default, Clone)]
 pub struct ScopedAllow {
-    /// Rule ids (`*` at the end matches a prefix) it applies to; empty: all.
+    /// Rule ids or globs (as `[rules]` reads them) it applies to; empty: all.
     pub rules: Vec<String>,
     /// Gitignore-style path patterns (till-scan's own kind of path).
     pub globs: Option<Gitignore>,
@@ -53,7 +53,11 @@ pub struct MatchText<'a> {
 
 impl ScopedAllow {
     fn applies_to(&self, rule: &str) -> bool {
-        self.rules.is_empty() || self.rules.iter().any(|p| id_matches(p, rule))
+        self.rules.is_empty()
+            || self
+                .rules
+                .iter()
+                .any(|p| crate::config::id_matches(p, rule))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -137,13 +141,6 @@ impl Scoped {
 fn same_commit(allowed: &str, commit: &str) -> bool {
     let commit = commit.to_ascii_lowercase();
     allowed.len() >= 7 && commit.starts_with(allowed)
-}
-
-fn id_matches(pattern: &str, id: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => id.starts_with(prefix),
-        None => pattern == id,
-    }
 }
 
 /// The line of `data` holding `offset`, without its newline.

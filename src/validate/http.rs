@@ -100,7 +100,7 @@ impl Client {
                         why: format!("after {tries} tries"),
                     };
                 }
-                let wait = match retry_after(&response) {
+                let wait = match crate::rotate::till::retry_after(&response) {
                     Some(wait) if wait > self.max_retry_wait => {
                         return Answer::GaveUp {
                             status,
@@ -197,18 +197,6 @@ pub fn judge(check: &Check, answer: Answer) -> Validation {
             reason: why,
         },
     }
-}
-
-fn retry_after(response: &ureq::http::Response<ureq::Body>) -> Option<Duration> {
-    let secs: u64 = response
-        .headers()
-        .get("retry-after")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs))
 }
 
 #[cfg(test)]

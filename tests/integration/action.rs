@@ -585,6 +585,153 @@ fn rotate_dry_run_with_the_real_binary() {
     assert_no_secret(&run);
 }
 
+/// `mode: audit` (a scheduled workflow): no scan; the real `till-scan keys`
+/// against the Till double writes its markdown table to the job summary,
+/// and the step fails when a key needs attention (unless fail-on-findings
+/// is false). The admin key comes from the input or the workflow's env.
+#[test]
+fn audit_mode_writes_the_key_table_to_the_summary() {
+    let fx = Fixture::new();
+    let till = TillDouble::start(FAKE_ADMIN_KEY);
+    let ago = |days: u64| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        crate::support::http::rfc3339(now - days * 86_400)
+    };
+    let meta = |path: &str| json!({"source": "till-scan", "repository": REPOSITORY, "path": path, "paths": [path]});
+    // old.env holds no scoped key at HEAD: gone. And one near its limit.
+    let (gone, gone_scoped) = till.seed_key(json!({
+        "provider": "groq", "usedActivations": 5, "lastUsedAt": ago(2),
+        "metadata": meta("old.env"),
+    }));
+    let (near, near_scoped) = till.seed_key(json!({
+        "usedActivations": 950, "lastUsedAt": ago(1),
+        "metadata": {"source": "till-scan", "repository": "acme/other", "path": "a.py"},
+    }));
+    let payload = json!({ "schedule": "23 6 * * 1" });
+    let env = [
+        ("TILL_API_URL", till.url()),
+        ("TILL_SCAN_RETRY_BACKOFF_MS", "5".into()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let check = |run: &ActionRun| {
+        assert_no_secret(run);
+        for scoped in [&gone_scoped, &near_scoped] {
+            assert!(!run.log.contains(scoped.as_str()), "{run}");
+            assert!(!run.summary.contains(scoped.as_str()), "{run}");
+        }
+        assert!(!run.summary.contains(FAKE_ADMIN_KEY), "{run}");
+    };
+
+    let run = fx.run_with_env(
+        "schedule",
+        &payload,
+        &[
+            ("version", bin()),
+            ("mode", "audit"),
+            ("till-admin-key", FAKE_ADMIN_KEY),
+            ("fail-on-findings", "false"),
+        ],
+        &env,
+    );
+    check(&run);
+    assert_eq!(run.failed, None, "{run}");
+    assert!(run.ran.contains(&"Audit Till keys".to_string()), "{run}");
+    assert_eq!(run.output("findings"), "0", "no scan in audit mode: {run}");
+    assert_eq!(run.output("report-file"), "", "{run}");
+    assert!(run.uses.is_empty(), "{run}");
+    let s = &run.summary;
+    assert!(s.contains("### Till keys minted by till-scan"), "{s}");
+    assert!(s.contains(&format!("repository {REPOSITORY}")), "{s}");
+    assert!(s.contains("| Id | Provider | Repository / path |"), "{s}");
+    let row = |id: &str| {
+        let id = id.replace('_', "\\_");
+        s.lines()
+            .find(|l| l.starts_with(&format!("| {id} |")))
+            .unwrap_or_else(|| panic!("no row for {id}: {s}"))
+            .to_string()
+    };
+    assert!(row(&gone).contains("| gone |"), "{s}");
+    assert!(row(&near).contains("near-limit"), "{s}");
+    assert!(row(&near).contains("(other repository)"), "{s}");
+    let methods: Vec<String> = till
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(methods, ["GET /admin/keys"]);
+
+    // fail-on-findings (default true): keys that need attention fail the
+    // step, after the table reached the summary. The key from the
+    // workflow's env works as well as the input.
+    let mut env_key = env.clone();
+    env_key.push(("TILL_ADMIN_KEY", FAKE_ADMIN_KEY));
+    let run = fx.run_with_env(
+        "schedule",
+        &payload,
+        &[
+            ("version", bin()),
+            ("mode", "audit"),
+            ("extra-args", "--idle-days 60"),
+        ],
+        &env_key,
+    );
+    check(&run);
+    assert_eq!(
+        run.failed,
+        Some(("Audit Till keys".to_string(), 1)),
+        "{run}"
+    );
+    assert!(run.log.contains("Till keys need attention"), "{run}");
+    assert!(run.summary.contains("idle after 60 days"), "{run}");
+    assert!(!run.ran.contains(&"Fail on findings".to_string()), "{run}");
+
+    // No admin key: a clear error, and Till is not contacted.
+    let before = till.call_count();
+    let run = fx.run_with_env(
+        "schedule",
+        &payload,
+        &[("version", bin()), ("mode", "audit")],
+        &env,
+    );
+    assert_eq!(
+        run.failed,
+        Some(("Audit Till keys".to_string(), 2)),
+        "{run}"
+    );
+    assert!(
+        run.log.contains("mode: audit needs a Till admin key"),
+        "{run}"
+    );
+    assert_eq!(till.call_count(), before);
+
+    // Till refusing the key: exit 2, naming the service.
+    let run = fx.run_with_env(
+        "schedule",
+        &payload,
+        &[
+            ("version", bin()),
+            ("mode", "audit"),
+            ("till-admin-key", "till_admin_wrong_0000000000"),
+        ],
+        &env,
+    );
+    assert_eq!(
+        run.failed,
+        Some(("Audit Till keys".to_string(), 2)),
+        "{run}"
+    );
+    assert!(run.log.contains("HTTP 401"), "{run}");
+    assert!(
+        !run.log
+            .lines()
+            .any(|l| !l.starts_with("::add-mask::") && l.contains("till_admin_wrong_0000000000")),
+        "{run}"
+    );
+}
+
 /// The `github-token` input the GitHub double accepts (not `github.token`).
 const ROTATE_TOKEN: &str = "ghp_RotateToken0123456789abcdefABCD";
 
@@ -1001,7 +1148,7 @@ fn example_workflows_use_only_declared_inputs_and_outputs() {
         .collect();
     files.sort();
     assert!(files.len() >= 3, "{files:?}");
-    let readme = std::fs::read_to_string(action_path().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(action_path().join("docs/action.md")).unwrap();
     for file in &files {
         let wf = yaml(file);
         assert!(
@@ -1064,14 +1211,9 @@ fn example_workflows_use_only_declared_inputs_and_outputs() {
 #[test]
 fn readme_documents_every_input_output_and_permission() {
     let action = action();
-    let readme = std::fs::read_to_string(action_path().join("README.md")).unwrap();
-    let start = readme
-        .find("## GitHub Action")
-        .expect("a GitHub Action section");
-    let end = readme[start + 3..]
-        .find("\n## ")
-        .map_or(readme.len(), |i| start + 3 + i);
-    let section = &readme[start..end];
+    // The Action's page of the user documentation.
+    let section = std::fs::read_to_string(action_path().join("docs/action.md")).unwrap();
+    let section = section.as_str();
     for kind in ["inputs", "outputs"] {
         for name in action[kind].as_object().unwrap().keys() {
             assert!(

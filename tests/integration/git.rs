@@ -452,9 +452,24 @@ fn staged_finds_a_staged_key_and_explains_the_ways_out() {
     assert_eq!(findings[0]["path"], "config.py");
     assert_eq!(findings[0]["secret"], K1);
     assert!(findings[0]["commit"].is_null());
-    for way in ["till-scan:allow", "till-scan rotate", "environment"] {
+    // The report is JSON, so the one advice goes to stderr: right for a
+    // commit (take the key out, `git add` again), with no rotation (the key
+    // is not committed yet) and said once.
+    for way in [
+        "This commit is blocked",
+        "Groq key in config.py",
+        "till-scan:allow",
+        "environment",
+        "`git add",
+    ] {
         assert!(r.stderr.contains(way), "missing `{way}`: {r}");
     }
+    assert!(!r.stderr.contains("till-scan rotate"), "{r}");
+    assert_eq!(r.stderr.matches("blocked").count(), 1, "{r}");
+    // In human output the report says it, and stderr does not repeat it.
+    let r = till(&p, &["staged", "repo"]);
+    assert!(r.stdout.contains("This commit is blocked"), "{r}");
+    assert!(!r.stderr.contains("blocked"), "{r}");
 
     // From inside the work tree, with no argument.
     let r = till_in(&p, "repo", &["staged"], b"");
@@ -1080,12 +1095,18 @@ fn installed_pre_push_hook_blocks_pushing_a_key() {
     put(&p, "repo", "key.env", &format!("KEY={K1}\n"));
     commit(&p, "repo", "key");
     let out = git_output(&p, "repo", &["push", "-q", "origin", "main"], &[]);
+    // Git shows a pre-push hook's standard output, where the human report
+    // (and its advice) goes.
     let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         !out.status.success(),
         "push with a key went through: {stderr}"
     );
-    assert!(stderr.contains("push is blocked"), "{stderr}");
+    assert!(
+        stdout.contains("This push is blocked") || stderr.contains("This push is blocked"),
+        "{stdout}\n{stderr}"
+    );
 
     // A new branch with only clean commits on top of what the remote has.
     git(&p, "repo", &["reset", "-q", "--hard", "HEAD~1"]);

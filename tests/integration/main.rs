@@ -16,13 +16,17 @@
 mod support;
 
 mod action;
+mod advice;
 mod archive;
 mod cli;
+mod conventions;
 mod decode;
+mod docs;
 mod doubles;
 mod gha;
 mod git;
 mod hardening;
+mod keys;
 mod migrate;
 mod pairs;
 mod precommit;

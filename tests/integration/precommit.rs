@@ -641,7 +641,7 @@ fn installed_system_hook_blocks_git_commit() {
 
     commit_is_blocked_then_clean_passes(
         &user,
-        &["config.env", "groq.api-key", "this commit is blocked"],
+        &["config.env", "groq.api-key", "This commit is blocked"],
         commit,
     );
 }

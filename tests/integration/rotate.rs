@@ -296,6 +296,7 @@ fn rotates_three_till_keys_in_one_commit_and_one_pr() {
         "/proxy/anthropic",
         "/v1",
         "Revoke the old keys",
+        "Audit these keys later with `till-scan keys` (or the Action's `mode: audit`)",
     ] {
         assert!(body.contains(needle), "PR body lacks {needle}:\n{body}");
     }

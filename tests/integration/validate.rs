@@ -466,31 +466,12 @@ fn a_key_goes_only_to_its_own_provider_or_a_safe_base_url() {
 fn without_validate_no_scan_command_connects_anywhere() {
     let tripwire = Tripwire::start();
     let p = Project::new();
-    let checks = [
-        "openai",
-        "anthropic",
-        "google",
-        "openrouter",
-        "mistral",
-        "groq",
-        "together",
-        "fireworks",
-        "perplexity",
-        "deepseek",
-        "xai",
-        "cohere",
-        "github",
-        "gitlab",
-        "slack",
-        "stripe",
-        "sendgrid",
-        "huggingface",
-        "npm",
-        "aws",
-    ];
+    // Every check there is, from the table the binary embeds.
+    let checks = till_scan::validate::checks::builtin();
+    assert!(checks.len() >= 20);
     let mut config = String::from("[validate.base_url]\n");
-    for name in checks {
-        config.push_str(&format!("{name} = \"{}\"\n", tripwire.url()));
+    for check in &checks {
+        config.push_str(&format!("{} = \"{}\"\n", check.name, tripwire.url()));
     }
     p.write("repo/.till-scan.toml", &config);
     p.git_init("repo");

@@ -194,6 +194,44 @@ impl TillDouble {
             .collect()
     }
 
+    /// Stores a key as if it had been minted and used: `fields` (camelCase
+    /// Key fields: usage, limits, dates, `metadata`, `status`...) over the
+    /// defaults of a fresh active key. Returns its id and scoped key.
+    pub fn seed_key(&self, fields: Value) -> (String, String) {
+        let mut state = self.lock();
+        let id = format!("key_{}", state.next_id);
+        state.next_id += 1;
+        let scoped = format!("till_sk_{}.{}", random_hex(16), random_hex(64));
+        let mut key = json!({
+            "id": id,
+            "tenantId": TENANT_ID,
+            "provider": "openai",
+            "maxActivations": 1000,
+            "usedActivations": 0,
+            "status": "active",
+            "ipWhitelist": Value::Null,
+            "createdAt": now_rfc3339(),
+            "lastUsedAt": Value::Null,
+            "metadata": Value::Null,
+            "maxTokens": Value::Null,
+            "usedTokens": 0,
+            "maxSpendCents": Value::Null,
+            "usedSpendCents": 0,
+        });
+        if let Value::Object(fields) = fields {
+            for (k, v) in fields {
+                key[k] = v;
+            }
+        }
+        let id = key["id"].as_str().unwrap_or_default().to_string();
+        state.keys.push(StoredKey {
+            key,
+            upstream: String::new(),
+            scoped: scoped.clone(),
+        });
+        (id, scoped)
+    }
+
     /// Test-only: the upstream key the key `id` was created with.
     pub fn upstream_of(&self, id: &str) -> Option<String> {
         self.lock().find(id).map(|k| k.upstream.clone())
