@@ -52,6 +52,7 @@ pub fn run(cli: Cli, env: Env) -> Result<Outcome> {
             pre_push,
             force,
         } => cmd::hook::install_hook(&args, repo, pre_push, force),
+        Command::Migrate(m) => cmd::migrate::migrate(&args, &m),
         Command::UninstallHook { repo, pre_push } => {
             cmd::hook::uninstall_hook(&args, repo, pre_push)
         }
@@ -79,6 +80,7 @@ fn outputs_of(command: &Command) -> (&'static str, Option<&'static [Format]>) {
         Command::Keys(_) => ("keys", Some(&[Human, Json, Markdown])),
         Command::InstallHook { .. } => ("install-hook", Some(&[])),
         Command::UninstallHook { .. } => ("uninstall-hook", Some(&[])),
+        Command::Migrate(_) => ("migrate", Some(&[])),
         Command::Completions { .. } => ("completions", Some(&[])),
     }
 }

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::scan::ScanResult;
 
+pub mod foreign;
+
+pub use foreign::{Foreign, Place};
+
 pub const BASELINE_FILE_NAME: &str = ".till-scan-baseline.json";
 const VERSION: u32 = 1;
 
@@ -36,16 +40,62 @@ pub struct Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
     fingerprints: HashSet<String>,
+    /// Secrets and places from another tool's list (a gitleaks report,
+    /// `.gitleaksignore`).
+    foreign: Foreign,
+    /// The scanned root, which a foreign list's paths are relative to.
+    root: std::path::PathBuf,
 }
 
 impl Baseline {
+    /// Loads a till-scan baseline, or a gitleaks or Betterleaks JSON report
+    /// (a JSON list), told apart by their shape.
     pub fn load(path: &Path) -> anyhow::Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
+        if text.trim_start().starts_with('[') {
+            let foreign = crate::migrate::report::parse(&text)
+                .map_err(|m| anyhow::anyhow!("{}{m}", path.display()))?;
+            return Ok(Baseline::from_foreign(foreign));
+        }
         let file = parse(&text).map_err(|m| anyhow::anyhow!("{}{m}", path.display()))?;
         Ok(Baseline {
             fingerprints: file.entries.into_iter().map(|e| e.fingerprint).collect(),
+            foreign: Foreign::default(),
+            root: Default::default(),
         })
+    }
+
+    /// A baseline of another tool's secrets and places only.
+    pub fn from_foreign(foreign: Foreign) -> Baseline {
+        Baseline {
+            fingerprints: HashSet::new(),
+            foreign,
+            root: Default::default(),
+        }
+    }
+
+    /// Sets the scanned root that a foreign list's paths are relative to.
+    pub fn with_root(mut self, root: &Path) -> Baseline {
+        self.root = root.to_path_buf();
+        self
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether the baseline accepts nothing.
+    pub fn is_empty(&self) -> bool {
+        self.fingerprints.is_empty() && self.foreign.is_empty()
+    }
+
+    pub fn foreign(&self) -> &Foreign {
+        &self.foreign
+    }
+
+    pub fn foreign_mut(&mut self) -> &mut Foreign {
+        &mut self.foreign
     }
 
     pub fn contains(&self, fingerprint: &str) -> bool {
@@ -116,7 +166,7 @@ pub fn parse(text: &str) -> Result<BaselineFile, String> {
         serde_json::Value::Object(doc) => doc,
         serde_json::Value::Array(_) => {
             return Err(foreign(
-                "it is a JSON list, like the baselines of gitleaks and other scanners",
+                "it is a JSON list, such as a gitleaks or Betterleaks report: scans take one as --baseline, and `till-scan migrate --report FILE` converts it",
             ))
         }
         _ => return Err(foreign("it is not a JSON object")),

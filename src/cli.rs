@@ -89,6 +89,10 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write the till-scan files equivalent to a gitleaks or Betterleaks
+    /// setup: .till-scan.toml and a rule file from .gitleaks.toml /
+    /// .betterleaks.toml, a baseline from .gitleaksignore or a report.
+    Migrate(MigrateArgs),
     /// Remove a hook that till-scan installed (never a foreign one).
     UninstallHook {
         /// Repository [default: .].
@@ -144,6 +148,22 @@ pub struct RotateArgs {
     /// touched, and uncommitted edits in them stay out of the commit).
     #[arg(long)]
     pub allow_dirty: bool,
+}
+
+/// `till-scan migrate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MigrateArgs {
+    /// The repository's root [default: .].
+    pub path: Option<PathBuf>,
+    /// A gitleaks or Betterleaks JSON report whose findings become baseline entries.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Print what would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace an existing .till-scan.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `till-scan keys`: the audit. The Till admin key comes from

@@ -16,6 +16,8 @@ use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::suppress::Allowlist;
 
+mod scoped;
+
 /// The config file looked for at the scanned root.
 pub const CONFIG_FILE_NAME: &str = ".till-scan.toml";
 
@@ -62,6 +64,10 @@ pub struct ConfigFile {
     pub fail_on: Option<crate::rules::FailOn>,
     #[serde(default)]
     pub allowlist: AllowlistConfig,
+    /// More allowlists, each possibly for some rules only (`rules`), as
+    /// gitleaks' `[[allowlists]]` and `[[rules.allowlists]]`.
+    #[serde(default)]
+    pub allowlists: Vec<AllowlistConfig>,
     #[serde(default)]
     pub rotate: RotateConfig,
     #[serde(default)]
@@ -151,6 +157,10 @@ pub struct RuleSelection {
     /// These rule ids never run (`*` at the end matches a prefix).
     #[serde(default)]
     pub disable: Vec<String>,
+    /// Rule id -> a regex on the path (relative to the scanned root): the
+    /// rule reports only in matching files (a gitleaks rule's `path`).
+    #[serde(default, deserialize_with = "scoped::rule_paths")]
+    pub paths: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,6 +177,23 @@ pub struct AllowlistConfig {
     /// None may be blank (the empty one is in every secret).
     #[serde(default, deserialize_with = "stopwords")]
     pub stopwords: Vec<String>,
+    /// Regexes on the path relative to the scanned root (gitleaks' paths).
+    #[serde(default, deserialize_with = "scoped::path_regexes")]
+    pub path_regexes: Vec<String>,
+    /// Regexes on the whole match (gitleaks' `regexTarget = "match"`).
+    #[serde(default, deserialize_with = "scoped::content_regexes")]
+    pub match_regexes: Vec<String>,
+    /// Regexes on the line of the match (gitleaks' `regexTarget = "line"`).
+    #[serde(default, deserialize_with = "scoped::content_regexes")]
+    pub line_regexes: Vec<String>,
+    /// Commits (full ids, or prefixes of 7+ hex digits) whose findings are
+    /// ignored in history scans.
+    #[serde(default, deserialize_with = "scoped::commits")]
+    pub commits: Vec<String>,
+    /// In `[[allowlists]]`: the rule ids or globs (as `[rules]` reads them)
+    /// the allowlist applies to; empty: every rule.
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 /// A loaded config file and where it came from.
@@ -260,6 +287,7 @@ impl Config {
                 }
             }
         }
+        self.check_scoped_rules(set)?;
         let enable = if cli_enable.is_empty() {
             &sel.enable[..]
         } else {
@@ -331,6 +359,7 @@ impl Config {
     }
 
     pub fn allowlist(&self, root: &Path) -> anyhow::Result<Allowlist> {
+        let scoped = self.scoped(root)?;
         let a = &self.file.allowlist;
         let regexes = a
             .regexes
@@ -351,7 +380,8 @@ impl Config {
                 .iter()
                 .map(|s| s.to_ascii_lowercase().into_bytes())
                 .collect(),
-        ))
+        )
+        .with_scoped(scoped))
     }
 }
 

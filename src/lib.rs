@@ -17,6 +17,7 @@ pub mod filter;
 pub mod finding;
 pub mod hook;
 pub mod matcher;
+pub mod migrate;
 pub mod prefilter;
 pub mod progress;
 pub mod provenance;

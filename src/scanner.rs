@@ -212,7 +212,7 @@ impl Scanner {
         let mut kept: Vec<Kept> = Vec::new();
         for m in &worker.matches {
             let bytes = &data[m.secret.clone()];
-            if !self.suppressed(&mut allows, &m.span, bytes) {
+            if !self.suppressed(&mut allows, m.rule, data, &m.span, bytes) {
                 kept.push(Kept {
                     rule: m.rule,
                     range: m.secret.clone(),
@@ -233,7 +233,7 @@ impl Scanner {
             if plain {
                 continue;
             }
-            if !self.suppressed(&mut allows, &d.place, &d.secret) {
+            if !self.suppressed(&mut allows, d.rule, data, &d.place, &d.secret) {
                 kept.push(Kept {
                     rule: d.rule,
                     secret: Secret::new(&d.secret),
@@ -304,7 +304,7 @@ impl Scanner {
                 continue;
             }
             let fp = fingerprint(&self.matcher.rule(k.rule).id, k.secret.expose());
-            if self.baselined(&fp) {
+            if self.baselined(&fp) || self.secret_baselined(k.secret.expose().as_bytes()) {
                 continue;
             }
             hits.push(BlobHit {
@@ -374,7 +374,10 @@ impl Scanner {
         let joined = join_parts(members.iter().map(|&i| kept[i].secret.expose()));
         let secret = Secret::new(joined.as_bytes());
         let fp = fingerprint(&self.matcher.rule(rule).id, secret.expose());
-        if self.baselined(&fp) || self.parts_baselined(members, kept) {
+        if self.baselined(&fp)
+            || self.secret_baselined(secret.expose().as_bytes())
+            || self.parts_baselined(members, kept)
+        {
             return None;
         }
         let first = members
@@ -469,6 +472,8 @@ impl Scanner {
     fn suppressed(
         &self,
         allows: &mut InlineAllows<'_>,
+        rule: usize,
+        data: &[u8],
         span: &Range<usize>,
         secret_bytes: &[u8],
     ) -> bool {
@@ -479,6 +484,61 @@ impl Scanner {
         if self.allowlist.secret_allowed(secret_bytes) {
             self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
             return true;
+        }
+        let scoped = self.allowlist.scoped();
+        if !scoped.is_empty() {
+            let whole = data.get(span.clone()).unwrap_or(secret_bytes);
+            let text = crate::suppress::MatchText {
+                rule: &self.matcher.rule(rule).id,
+                secret: secret_bytes,
+                whole,
+                data,
+                start: span.start,
+            };
+            if scoped.content_allowed(&text) {
+                self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether another tool's accepted list (a gitleaks report) has this
+    /// secret.
+    fn secret_baselined(&self, secret: &[u8]) -> bool {
+        match &self.baseline {
+            Some(b) if b.foreign().contains_secret(secret) => {
+                self.tally.baselined.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the gitleaks-style place criteria drop one hit: a rule
+    /// limited to other paths (not counted: the rule did not apply there),
+    /// a path or commit allowlist (counted as allowed by config), or a
+    /// place another tool's list accepted (counted as baselined).
+    fn place_suppressed(&self, hit: &BlobHit, provenance: &Provenance) -> bool {
+        let rule = &self.matcher.rule(hit.rule).id;
+        let path = provenance.path();
+        let commit = provenance.commit().map(|c| c.id.as_str());
+        let scoped = self.allowlist.scoped();
+        if !scoped.is_empty() {
+            if !scoped.rule_applies(rule, path) {
+                return true;
+            }
+            if scoped.place_allowed(rule, path, commit) {
+                self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+        }
+        if let (Some(b), Some(path)) = (&self.baseline, path) {
+            let rel = crate::suppress::scoped::relative(b.root(), path);
+            if b.foreign().place_matches(rule, rel, hit.line, commit) {
+                self.tally.baselined.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
         }
         false
     }
@@ -560,6 +620,9 @@ impl Scanner {
         for h in hits {
             if h.member.iter().any(|m| self.allowlist.path_allowed(m)) {
                 self.tally.allowed_by_config.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            if self.place_suppressed(h, provenance) {
                 continue;
             }
             let place = if h.member.is_empty() {

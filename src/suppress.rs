@@ -10,6 +10,10 @@ use std::path::Path;
 use ignore::gitignore::Gitignore;
 use regex::bytes::Regex;
 
+pub mod scoped;
+
+pub use scoped::{MatchText, Scoped, ScopedAllow};
+
 /// Ignore file specific to till-scan, in gitignore syntax.
 pub const IGNORE_FILE_NAME: &str = ".till-scanignore";
 
@@ -38,6 +42,8 @@ pub struct Allowlist {
     paths: Option<Gitignore>,
     regexes: Vec<Regex>,
     stopwords: Vec<Vec<u8>>,
+    /// Gitleaks-style allowlists and rule paths (see [`scoped`]).
+    scoped: Scoped,
 }
 
 impl Allowlist {
@@ -52,7 +58,18 @@ impl Allowlist {
             paths,
             regexes,
             stopwords,
+            scoped: Scoped::default(),
         }
+    }
+
+    /// Adds gitleaks-style allowlists and rule paths.
+    pub fn with_scoped(mut self, scoped: Scoped) -> Allowlist {
+        self.scoped = scoped;
+        self
+    }
+
+    pub fn scoped(&self) -> &Scoped {
+        &self.scoped
     }
 
     pub fn path_allowed(&self, path: &str) -> bool {

@@ -8,6 +8,7 @@ pub mod dir;
 pub mod git;
 pub mod hook;
 pub mod keys;
+pub mod migrate;
 pub mod output;
 pub mod rotate;
 pub mod rules;

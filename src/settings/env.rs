@@ -39,6 +39,9 @@ pub struct Env {
     pub http_timeout_secs: Option<f64>,
     /// `TILL_SCAN_RETRY_BACKOFF_MS`, in milliseconds, when a positive number.
     pub retry_backoff_ms: Option<f64>,
+    /// `GITLEAKS_CONFIG` (when not empty): the gitleaks config read when
+    /// the scanned root has no `.till-scan.toml`, as gitleaks reads it.
+    pub gitleaks_config: Option<PathBuf>,
 }
 
 impl Env {
@@ -74,6 +77,9 @@ impl Env {
             github_token: secret("GITHUB_TOKEN"),
             http_timeout_secs: positive("TILL_SCAN_HTTP_TIMEOUT"),
             retry_backoff_ms: positive("TILL_SCAN_RETRY_BACKOFF_MS"),
+            gitleaks_config: lookup("GITLEAKS_CONFIG")
+                .filter(|f| !f.is_empty())
+                .map(PathBuf::from),
         }
     }
 }

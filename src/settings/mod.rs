@@ -10,6 +10,7 @@
 //! it for parts and never decide a setting themselves.
 
 pub mod env;
+pub mod imported;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -95,6 +96,11 @@ pub struct Settings {
     /// `--enable-rule` / `--disable-rule` (ids or globs).
     enable_rules: Vec<String>,
     disable_rules: Vec<String>,
+    /// The rules of a gitleaks config read in place of `.till-scan.toml`.
+    imported: Option<imported::Imported>,
+    /// Places from `.gitleaksignore` / `.betterleaksignore` (not read under
+    /// `--no-baseline`), which join the baseline.
+    ignore_places: Vec<crate::baseline::Place>,
 }
 
 /// The parts a scan runs with, built from its [`Settings`] (which it derefs
@@ -118,7 +124,28 @@ impl Settings {
     /// Loads the config that applies at `root` (`--config` wins over the
     /// root's `.till-scan.toml`) and resolves every setting against it.
     pub fn resolve(args: &Args, root: &Path) -> Result<Settings> {
-        let config = Config::load(args.config.as_deref(), root)?;
+        let (config, imported) = imported::load_config(
+            args.config.as_deref(),
+            args.env.gitleaks_config.as_deref(),
+            root,
+            args.quiet,
+        )?;
+        Self::resolve_with(args, root, config, imported)
+    }
+
+    /// Resolves every setting against `config` (and the rules of the
+    /// gitleaks config it came from, if it did).
+    pub fn resolve_with(
+        args: &Args,
+        root: &Path,
+        config: Config,
+        imported: Option<imported::Imported>,
+    ) -> Result<Settings> {
+        let ignore_places = if args.no_baseline {
+            Vec::new()
+        } else {
+            imported::ignore_places(root, args.quiet)?
+        };
         let max_file_size = match args.max_file_size {
             Some(n) => n,
             None => config.max_file_size()?.unwrap_or(DEFAULT_MAX_FILE_SIZE),
@@ -165,6 +192,8 @@ impl Settings {
             enable_rules: args.enable_rules.clone(),
             disable_rules: args.disable_rules.clone(),
             config,
+            imported,
+            ignore_places,
         })
     }
 
@@ -198,7 +227,8 @@ impl Settings {
     /// Built-in rules (unless disabled), then config rule dirs, then
     /// `--rules`, narrowed by the config's `[rules]`.
     pub fn rule_set(&self) -> Result<RuleSet> {
-        let mut set = if self.builtin_rules {
+        let builtin = self.builtin_rules && self.imported.as_ref().is_none_or(|i| i.use_default);
+        let mut set = if builtin {
             RuleSet::builtin_for_scanning().context("built-in rules")?
         } else {
             RuleSet::default()
@@ -210,6 +240,9 @@ impl Settings {
                 RuleSet::load_file(dir)?
             };
             set.extend(extra.rules)?;
+        }
+        if let Some(imported) = &self.imported {
+            set.extend(imported.rules.clone())?;
         }
         set.check_parts()?;
         self.config
@@ -268,7 +301,12 @@ impl Settings {
     /// The scanner over `matcher`, with the config's allowlist and (when
     /// `use_baseline`) the baseline.
     pub fn scanner(&self, matcher: Matcher, use_baseline: bool) -> Result<Scanner> {
-        let baseline = if use_baseline { self.baseline()? } else { None };
+        let baseline = if use_baseline {
+            let ids = matcher.rules().iter().map(|c| c.rule.id.as_str()).collect();
+            imported::with_places(self.baseline()?, &self.ignore_places, &self.root, &ids)
+        } else {
+            None
+        };
         let allowlist = self.config.allowlist(&self.root)?;
         Ok(Scanner::new(matcher, allowlist, baseline)
             .with_decode_depth(self.max_decode_depth)

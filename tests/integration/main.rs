@@ -28,6 +28,7 @@ mod git;
 mod hardening;
 mod install;
 mod keys;
+mod migrate;
 mod pairs;
 mod precommit;
 mod rotate;

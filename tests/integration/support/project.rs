@@ -64,7 +64,9 @@ impl Project {
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             .env_remove("GITHUB_TOKEN")
-            .env_remove("TILL_ADMIN_KEY");
+            .env_remove("TILL_ADMIN_KEY")
+            // Would make every scan without a .till-scan.toml read it.
+            .env_remove("GITLEAKS_CONFIG");
         c
     }
 
