@@ -109,5 +109,19 @@ fn check_outputs(command: &Command, common: &Common) -> Result<()> {
     if !common.also_write.is_empty() {
         anyhow::bail!("--also-write applies to scans (dir, stdin, git, staged), not to `{name}`");
     }
+    // Validation flags act on a scan's findings; elsewhere they would be
+    // ignored without a word (`rotate` validates unless --no-validate).
+    let validating =
+        common.validate || common.only_live || common.fail_on == Some(crate::rules::FailOn::Live);
+    if validating {
+        anyhow::bail!(
+            "--validate, --only-live and --fail-on live apply to scans (dir, stdin, git, staged), not to `{name}`{}",
+            if matches!(command, Command::Rotate(_)) {
+                " (rotate checks the keys it would rotate unless --no-validate)"
+            } else {
+                ""
+            }
+        );
+    }
     Ok(())
 }

@@ -137,6 +137,14 @@ fn a_format_a_command_cannot_write_is_an_error() {
             &["rules", "list", "--also-write", "json=x.json"][..],
             "--also-write applies to scans",
         ),
+        (
+            &["baseline", "src", "--validate"][..],
+            "--validate, --only-live and --fail-on live apply to scans",
+        ),
+        (
+            &["rotate", "--only-live"][..],
+            "rotate checks the keys it would rotate unless --no-validate",
+        ),
     ] {
         let r = p.run(args);
         assert_eq!(r.code, 2, "{args:?}: {r}");
