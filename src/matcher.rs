@@ -20,12 +20,18 @@ use regex_automata::{meta, Anchored, Input};
 use crate::filter;
 use crate::prefilter::Prefilter;
 use crate::rules::{Rule, RuleSet};
+#[cfg(test)]
+pub(crate) use shape::word_start_keyword;
+use shape::{is_word_byte, leading_bytes, word_start_of, ByteSet};
 
 /// A rule compiled for matching.
 #[derive(Debug)]
 pub struct CompiledRule {
     /// Shared with the findings it produces, which reference it.
     pub rule: Arc<Rule>,
+    /// The pattern parsed, on first use: read for `word_start`, then
+    /// compiled into `regex`.
+    hir: OnceLock<Result<regex_syntax::hir::Hir, String>>,
     /// Compiled on first use; `Err` holds the compile error (e.g. size limit).
     regex: OnceLock<Result<meta::Regex, String>>,
     /// Compiled on first use, like `regex`.
@@ -39,13 +45,26 @@ pub struct CompiledRule {
     /// (`global`, `blob`) cannot start a match and open no window. Read from
     /// the pattern on first use.
     word_start: OnceLock<Option<Vec<u8>>>,
+    /// Every match begins with one of the rule's keywords: its hits are
+    /// searched anchored, one by one, instead of in windows around them.
+    /// Read from the pattern on first use.
+    keyword_led: OnceLock<bool>,
 }
 
 impl CompiledRule {
+    fn hir(&self) -> Result<&regex_syntax::hir::Hir, &str> {
+        self.hir
+            .get_or_init(|| crate::rules::parse_pattern(&self.rule.pattern))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
     fn regex(&self) -> Result<&meta::Regex, &str> {
         self.regex
             .get_or_init(|| {
-                crate::rules::compile_pattern(&self.rule.pattern)
+                self.hir()
+                    .map_err(str::to_string)
+                    .and_then(crate::rules::compile_hir)
                     .map_err(|e| format!("invalid pattern: {e}"))
             })
             .as_ref()
@@ -66,9 +85,18 @@ impl CompiledRule {
             .map_err(String::as_str)
     }
 
+    fn keyword_led(&self) -> bool {
+        *self.keyword_led.get_or_init(|| {
+            self.rule.window > 0
+                && self
+                    .hir()
+                    .is_ok_and(|hir| shape::keyword_led(hir, &self.rule.keywords))
+        })
+    }
+
     fn word_start(&self) -> Option<&[u8]> {
         self.word_start
-            .get_or_init(|| word_start_keyword(&self.rule.pattern, &self.rule.keywords))
+            .get_or_init(|| word_start_of(self.hir().ok()?, &self.rule.keywords))
             .as_deref()
     }
 
@@ -84,129 +112,6 @@ impl CompiledRule {
             .as_deref()
             .map_err(String::as_str)
     }
-}
-
-/// A set of bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ByteSet([u64; 4]);
-
-impl ByteSet {
-    fn of_ranges(ranges: impl IntoIterator<Item = (u8, u8)>) -> ByteSet {
-        let mut set = ByteSet([0; 4]);
-        for (start, end) in ranges {
-            for b in start..=end {
-                set.0[b as usize / 64] |= 1 << (b % 64);
-            }
-        }
-        set
-    }
-
-    #[inline]
-    fn contains(&self, b: u8) -> bool {
-        self.0[b as usize / 64] >> (b % 64) & 1 == 1
-    }
-
-    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..=255u8).filter(|&b| self.contains(b))
-    }
-}
-
-/// One step of what every match of a pattern begins with.
-enum Lead {
-    Look(regex_syntax::hir::Look),
-    Byte(ByteSet),
-}
-
-/// Up to `most` leading steps of every match of `hir`; false when what
-/// follows them is not a fixed sequence of steps (or `most` is reached).
-fn leading_steps(hir: &regex_syntax::hir::Hir, most: usize, out: &mut Vec<Lead>) -> bool {
-    use regex_syntax::hir::{Class, HirKind};
-    if out.len() >= most {
-        return false;
-    }
-    match hir.kind() {
-        HirKind::Look(look) => out.push(Lead::Look(*look)),
-        HirKind::Literal(literal) => {
-            for &b in literal.0.iter().take(most - out.len()) {
-                out.push(Lead::Byte(ByteSet::of_ranges([(b, b)])));
-            }
-        }
-        HirKind::Class(Class::Bytes(class)) => out.push(Lead::Byte(ByteSet::of_ranges(
-            class.ranges().iter().map(|r| (r.start(), r.end())),
-        ))),
-        HirKind::Capture(capture) => return leading_steps(&capture.sub, most, out),
-        HirKind::Concat(parts) => {
-            for part in parts {
-                if !leading_steps(part, most, out) {
-                    return false;
-                }
-            }
-        }
-        // `x{3,}`: three times `x`, then something else.
-        HirKind::Repetition(rep) if rep.min >= 1 => {
-            for _ in 0..rep.min {
-                if !leading_steps(&rep.sub, most, out) {
-                    return false;
-                }
-            }
-            return rep.max == Some(rep.min);
-        }
-        _ => return false,
-    }
-    true
-}
-
-/// The byte sets that every match of `hir` begins with, one per byte, up
-/// to `most` bytes (up to the first assertion).
-fn leading_bytes(hir: &regex_syntax::hir::Hir, most: usize) -> Vec<ByteSet> {
-    let mut steps = Vec::new();
-    leading_steps(hir, most, &mut steps);
-    steps
-        .iter()
-        .map_while(|step| match step {
-            Lead::Byte(set) => Some(*set),
-            Lead::Look(_) => None,
-        })
-        .collect()
-}
-
-/// The keyword of `keywords` that every match of `pattern` begins with,
-/// right after a word boundary, lower-cased; `None` when matches may begin
-/// otherwise (or the pattern does not parse: the loader reports that).
-pub(crate) fn word_start_keyword(pattern: &str, keywords: &[String]) -> Option<Vec<u8>> {
-    use regex_syntax::hir::Look;
-    let longest = keywords.iter().map(String::len).max()?;
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    let mut steps = Vec::new();
-    leading_steps(&hir, longest + 1, &mut steps);
-    let Some(Lead::Look(Look::WordAscii | Look::WordStartAscii | Look::WordStartHalfAscii)) =
-        steps.first()
-    else {
-        return None;
-    };
-    keywords.iter().find_map(|keyword| {
-        let keyword = keyword.to_ascii_lowercase().into_bytes();
-        let spelled = keyword.len() < steps.len()
-            && is_word_byte(keyword[0])
-            && keyword
-                .iter()
-                .zip(&steps[1..])
-                .all(|(&k, step)| match step {
-                    Lead::Byte(set) => set.bytes().all(|b| b.eq_ignore_ascii_case(&k)),
-                    Lead::Look(_) => false,
-                });
-        spelled.then_some(keyword)
-    })
-}
-
-/// A byte `\b` counts as part of a word (ASCII).
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// A compiled `after_keyword`.
@@ -442,10 +347,12 @@ impl Matcher {
                     .map(|s| s.as_bytes().to_vec())
                     .collect(),
                 rule: Arc::new(rule),
+                hir: OnceLock::new(),
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
                 after_keyword: OnceLock::new(),
                 word_start: OnceLock::new(),
+                keyword_led: OnceLock::new(),
             })
             .collect();
         let keywords = match Prefilter::new(&keywords) {
@@ -598,6 +505,14 @@ impl Matcher {
                 }
                 continue;
             }
+            if compiled.keyword_led() {
+                // The hit and how far a match from it may reach.
+                if windows.is_empty() {
+                    scratch.touched.push(rule_index);
+                }
+                windows.push((start, (end + window).min(len)));
+                continue;
+            }
             let (start, end) = (start.saturating_sub(lead), (end + window).min(len));
             let most = MERGE_SPANS * (lead + window);
             match windows.last_mut() {
@@ -629,6 +544,9 @@ impl Matcher {
             return;
         };
         let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
+        if compiled.keyword_led() {
+            return self.scan_hits(rule_index, data, windows, scratch, out);
+        }
         let slots = &mut scratch.slots;
         let whole_blob = compiled.rule.window == 0;
         // Windows overlap where merging stopped at MERGE_SPANS, and the
@@ -675,6 +593,65 @@ impl Matcher {
                         span: whole_start..whole_end,
                     });
                 }
+            }
+        }
+    }
+
+    /// [`Matcher::scan_windows`] for a rule whose matches begin with its
+    /// keywords: `hits` holds each hit's start and how far a match from it
+    /// may reach; each is searched anchored at the hit. A hit inside a match
+    /// already found is skipped, as a search over a window would.
+    fn scan_hits(
+        &self,
+        rule_index: usize,
+        data: &[u8],
+        hits: &[(usize, usize)],
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let compiled = &self.rules[rule_index];
+        let Ok(regex) = compiled.regex() else {
+            return;
+        };
+        let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
+        let slots = &mut scratch.slots;
+        // Hits of different keywords may arrive out of order (the automaton
+        // reports them by where they end).
+        let mut sorted = None;
+        if !hits.is_sorted() {
+            let mut copy = hits.to_vec();
+            copy.sort_unstable();
+            sorted = Some(copy);
+        }
+        let hits = sorted.as_deref().unwrap_or(hits);
+        let mut done = 0;
+        for &(hit, reach) in hits {
+            if hit < done {
+                continue;
+            }
+            let end = (reach + END_MARGIN).min(data.len());
+            let input = Input::new(&data[..end])
+                .range(hit..)
+                .anchored(Anchored::Yes);
+            if regex.search_slots_with(cache, &input, slots).is_none() {
+                scratch.work += (end - hit) as u64;
+                continue;
+            }
+            let slot = |i: usize| slots[i].map(NonMaxUsize::get);
+            let (Some(whole_start), Some(whole_end)) = (slot(0), slot(1)) else {
+                continue;
+            };
+            scratch.work += (whole_end - hit) as u64;
+            done = whole_end.max(whole_start + 1);
+            let (Some(secret_start), Some(secret_end)) = (slot(2), slot(3)) else {
+                continue;
+            };
+            if self.accepts(compiled, &data[secret_start..secret_end]) {
+                out.push(Match {
+                    rule: rule_index,
+                    secret: secret_start..secret_end,
+                    span: whole_start..whole_end,
+                });
             }
         }
     }
@@ -780,6 +757,8 @@ pub fn check_examples(rule: &Rule, all: &RuleSet) -> Result<(), Vec<String>> {
         Err(failures)
     }
 }
+
+mod shape;
 
 #[cfg(test)]
 mod cost_tests;

@@ -319,3 +319,89 @@ negative_examples = ["x"]
         "a hit inside a word opened a window"
     );
 }
+
+#[test]
+fn a_pattern_that_opens_with_its_keywords_is_read_as_keyword_led() {
+    let led = |pattern: &str, words: &[&str]| {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        let hir =
+            crate::rules::parse_pattern(&crate::rules::expand_templates(pattern).unwrap()).unwrap();
+        shape::keyword_led(&hir, &words)
+    };
+    let near = r"(?i)(?:mistral|codestral){{near}}([a-z0-9]{32})\b";
+    assert!(led(near, &["mistral", "codestral"]));
+    assert!(led(r"\b(sk-[a-z]{4})", &["sk-"]));
+    assert!(led(r"(?i)(?:ghp|gho)_([a-z]{36})", &["ghp_", "gho_"]));
+    assert!(led(r"(?:AKIA|ASIA)[0-9A-Z]{16}", &["AKIA", "ASIA"]));
+    // A keyword shorter than what the pattern spells still starts the match.
+    assert!(led(r"(?i)token=(\w+)", &["tok"]));
+    assert!(led(r"(?:ab){2}(x)", &["abab"]));
+    // Openings that are not a keyword: another keyword's spelling, a
+    // character before the keyword, an optional or repeated start, a class.
+    assert!(!led(near, &["mistral"]));
+    assert!(!led(r"(?i)api[_-]?key=(x)", &["apikey"]));
+    assert!(!led(r"(?:^|[^\w])token(x)", &["token"]));
+    assert!(!led(r"[a-z]{0,20}secret(x)", &["secret"]));
+    assert!(!led(r"x?secret(x)", &["secret"]));
+    assert!(!led(r"(?i)t[a-z]ken(x)", &["token"]));
+    assert!(!led(r"(?:ab)*(x)", &["ab"]));
+    assert!(!led(r"(?i)token(x)", &[]));
+}
+
+#[test]
+fn a_keyword_led_rule_skips_hits_inside_a_match_it_already_found() {
+    let m = matcher(
+        r#"
+[[rules]]
+id = "t.kw"
+name = "t"
+provider = "t"
+keywords = ["kw_"]
+pattern = '''kw_([a-z]{4}(?:kw_[a-z]{4})?)'''
+examples = ["kw_abcd"]
+negative_examples = ["x"]
+"#,
+    );
+    assert!(m.rules()[0].keyword_led());
+    // The second hit lies inside the first match: one match, as a search
+    // over the whole text finds.
+    assert_eq!(secrets(&m, "kw_abcdkw_efgh"), ["abcdkw_efgh"]);
+    assert_eq!(secrets(&m, "kw_abcd kw_efgh"), ["abcd", "efgh"]);
+}
+
+#[test]
+fn anchored_hits_find_what_a_search_of_the_whole_text_finds() {
+    // Every built-in rule whose matches open with its keywords, on all its
+    // examples and negatives: the matcher's anchored searches at the hits
+    // report exactly the accepted matches of the pattern over the text.
+    let set = RuleSet::builtin().unwrap();
+    let m = Matcher::new(&set).unwrap();
+    let mut led = 0;
+    for (index, compiled) in m.rules().iter().enumerate() {
+        if compiled.rule.is_multi_part() || !compiled.keyword_led() {
+            continue;
+        }
+        led += 1;
+        let regex = compiled.regex().unwrap();
+        let texts = compiled.rule.examples.iter();
+        for text in texts.chain(&compiled.rule.negative_examples) {
+            let data = text.as_bytes();
+            let mut expected: Vec<Range<usize>> = regex
+                .captures_iter(data)
+                .filter_map(|caps| caps.get_group(1).map(|g| g.range()))
+                .filter(|secret| m.accepts(compiled, &data[secret.clone()]))
+                .collect();
+            let mut out = Vec::new();
+            m.scan(data, &mut Scratch::default(), &mut out);
+            let mut got: Vec<Range<usize>> = out
+                .iter()
+                .filter(|x| x.rule == index)
+                .map(|x| x.secret.clone())
+                .collect();
+            expected.sort_by_key(|r| (r.start, r.end));
+            got.sort_by_key(|r| (r.start, r.end));
+            assert_eq!(got, expected, "{}: {text:?}", compiled.rule.id);
+        }
+    }
+    assert!(led > 100, "only {led} keyword-led rules");
+}

@@ -20,7 +20,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use parse::{parse_rule_file, toml_error};
-pub use pattern::{compile_pattern, compile_test, expand_templates, matches_everything, TEMPLATES};
+pub use pattern::{
+    compile_hir, compile_pattern, compile_test, expand_templates, matches_everything,
+    parse_pattern, TEMPLATES,
+};
 
 use parse::parse_rules;
 
