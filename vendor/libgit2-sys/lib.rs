@@ -1,8 +1,9 @@
 #![doc(html_root_url = "https://docs.rs/libgit2-sys/0.18")]
 #![allow(non_camel_case_types, unused_extern_crates)]
 
-// This is required to link libz when libssh2-sys is not included.
-extern crate libz_sys as libz;
+// This is required to link zlib (zlib-rs's C API) when libssh2-sys is not
+// included.
+extern crate libz_rs_sys as libz;
 
 use libc::{c_char, c_int, c_uchar, c_uint, c_ushort, c_void, size_t};
 #[cfg(feature = "ssh")]
