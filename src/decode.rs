@@ -286,6 +286,11 @@ fn head_is_text(run: &[u8]) -> bool {
 /// Decodes a base64 run (either alphabet, padding stripped) to printable
 /// text, or `None` when it is not base64 of text.
 fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
+    // The head first: it reads 16 characters and turns away nearly every
+    // run of ordinary source (the checks below read the whole run).
+    if !head_is_text(run) {
+        return None;
+    }
     // Hex digests, identifiers in one case and plain words are base64-shaped
     // but never base64 of a key: real encodings mix cases and digits.
     let (mut upper, mut lower, mut digit, mut url_safe, mut standard) =
@@ -297,7 +302,7 @@ fn decode_base64(run: &[u8]) -> Option<Vec<u8>> {
         url_safe |= b == b'-' || b == b'_';
         standard |= b == b'+' || b == b'/';
     }
-    if !(upper && lower && digit) || (url_safe && standard) || !head_is_text(run) {
+    if !(upper && lower && digit) || (url_safe && standard) {
         return None;
     }
     // A trailing partial quantum of one character cannot be decoded.
