@@ -3,6 +3,10 @@
 
 use std::process::ExitCode;
 
+/// Microsoft's mimalloc: see Cargo.toml for why.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = till_scan::cli::Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let env = till_scan::settings::Env::capture();
