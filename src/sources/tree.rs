@@ -66,12 +66,12 @@ fn git_order(a: &RawEntry<'_>, b: &RawEntry<'_>) -> Ordering {
     a_bytes.cmp(b_bytes)
 }
 
-fn read_tree(odb: &Odb<'_>, id: Oid) -> Result<Vec<u8>, git2::Error> {
+fn read_tree<'o>(odb: &'o Odb<'_>, id: Oid) -> Result<git2::OdbObject<'o>, git2::Error> {
     let object = odb.read(id)?;
     if object.kind() != ObjectType::Tree {
         return Err(git2::Error::from_str(&format!("{id} is not a tree")));
     }
-    Ok(object.data().to_vec())
+    Ok(object)
 }
 
 fn oid(bytes: &[u8]) -> Oid {
@@ -100,16 +100,19 @@ fn diff(
     if old == new {
         return Ok(());
     }
-    let old_data = old
-        .map(|id| read_tree(odb, id))
-        .transpose()?
-        .unwrap_or_default();
-    let new_data = new
-        .map(|id| read_tree(odb, id))
-        .transpose()?
-        .unwrap_or_default();
-    let mut olds = Entries { data: &old_data }.peekable();
-    let mut news = Entries { data: &new_data }.peekable();
+    let old_tree = old.map(|id| read_tree(odb, id)).transpose()?;
+    let new_tree = new.map(|id| read_tree(odb, id)).transpose()?;
+    fn data<'t>(tree: &'t Option<git2::OdbObject<'_>>) -> &'t [u8] {
+        tree.as_ref().map_or(&[], |t| t.data())
+    }
+    let mut olds = Entries {
+        data: data(&old_tree),
+    }
+    .peekable();
+    let mut news = Entries {
+        data: data(&new_tree),
+    }
+    .peekable();
     loop {
         let order = match (olds.peek(), news.peek()) {
             (None, None) => break,
