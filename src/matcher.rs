@@ -538,15 +538,15 @@ impl Matcher {
         out: &mut Vec<Match>,
     ) {
         let compiled = &self.rules[rule_index];
+        if compiled.keyword_led() {
+            return self.scan_hits(rule_index, data, windows, scratch, out);
+        }
         let Ok(regex) = compiled.regex() else {
             // User rules are compiled when loaded and built-in ones by the
             // test suite, so this is unreachable in practice.
             return;
         };
         let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
-        if compiled.keyword_led() {
-            return self.scan_hits(rule_index, data, windows, scratch, out);
-        }
         let slots = &mut scratch.slots;
         let whole_blob = compiled.rule.window == 0;
         // Windows overlap where merging stopped at MERGE_SPANS, and the
@@ -611,6 +611,7 @@ impl Matcher {
     ) {
         let compiled = &self.rules[rule_index];
         let Ok(regex) = compiled.regex() else {
+            // As in `scan_windows`.
             return;
         };
         let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
