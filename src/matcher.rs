@@ -214,8 +214,8 @@ enum Keywords {
 /// the common case of a blob without keyword hits.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// Per rule: merged windows (start, end) around keyword hits.
-    windows: Vec<Vec<(usize, usize)>>,
+    /// Per rule: merged windows around keyword hits.
+    windows: Vec<Vec<Window>>,
     /// Rules that got at least one hit in the current blob.
     touched: Vec<u32>,
     /// Per rule: this thread's search caches for its pattern and its
@@ -237,6 +237,16 @@ impl Scratch {
     pub fn regex_bytes(&self) -> u64 {
         self.work
     }
+}
+
+/// Where one rule searches a blob: a window around one keyword hit, or
+/// around several merged.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: usize,
+    end: usize,
+    /// Keyword hits merged into the window.
+    hits: u32,
 }
 
 /// The cache of `regex` in `caches[index]`, made on first use.
@@ -501,46 +511,59 @@ impl Matcher {
                 // The whole blob, once.
                 if windows.is_empty() {
                     scratch.touched.push(rule_index);
-                    windows.push((0, len));
+                    windows.push(Window {
+                        start: 0,
+                        end: len,
+                        hits: 1,
+                    });
                 }
                 continue;
             }
-            if compiled.keyword_led() {
-                // The hit and how far a match from it may reach.
-                if windows.is_empty() {
-                    scratch.touched.push(rule_index);
-                }
-                windows.push((start, (end + window).min(len)));
-                continue;
-            }
+            // A keyword-led rule's matches start at its hits: no bytes to
+            // their left.
+            let lead = if compiled.keyword_led() { 0 } else { lead };
             let (start, end) = (start.saturating_sub(lead), (end + window).min(len));
             let most = MERGE_SPANS * (lead + window);
             match windows.last_mut() {
                 None => {
                     scratch.touched.push(rule_index);
-                    windows.push((start, end));
+                    windows.push(Window {
+                        start,
+                        end,
+                        hits: 1,
+                    });
                 }
-                Some(last) if start <= last.1 && end.max(last.1) - start.min(last.0) <= most => {
-                    last.0 = last.0.min(start);
-                    last.1 = last.1.max(end);
+                Some(last)
+                    if start <= last.end && end.max(last.end) - start.min(last.start) <= most =>
+                {
+                    last.start = last.start.min(start);
+                    last.end = last.end.max(end);
+                    last.hits += 1;
                 }
-                Some(_) => windows.push((start, end)),
+                Some(_) => windows.push(Window {
+                    start,
+                    end,
+                    hits: 1,
+                }),
             }
         }
     }
 
+    /// Searches the windows of one rule. The window of a single hit of a
+    /// keyword-led rule is searched anchored at the hit (a match can only
+    /// start there, and the anchored search dies within a few bytes where
+    /// there is none); windows of several hits close together, unanchored
+    /// from the first, as for any rule: one pass instead of one search per
+    /// hit on a line dense with the keyword.
     fn scan_windows(
         &self,
         rule_index: usize,
         data: &[u8],
-        windows: &[(usize, usize)],
+        windows: &[Window],
         scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
         let compiled = &self.rules[rule_index];
-        if compiled.keyword_led() {
-            return self.scan_hits(rule_index, data, windows, scratch, out);
-        }
         let Ok(regex) = compiled.regex() else {
             // User rules are compiled when loaded and built-in ones by the
             // test suite, so this is unreachable in practice.
@@ -549,11 +572,18 @@ impl Matcher {
         let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
         let slots = &mut scratch.slots;
         let whole_blob = compiled.rule.window == 0;
+        let keyword_led = compiled.keyword_led();
         // Windows overlap where merging stopped at MERGE_SPANS, and the
         // margin past one window's end may reach into the next: never search
         // again where a match already ended.
         let mut at = 0;
-        for &(start, end) in windows {
+        for window in windows {
+            let (start, end) = (window.start, window.end);
+            let anchored = keyword_led && window.hits == 1;
+            if anchored && at > start {
+                // The hit lies inside a match already found.
+                continue;
+            }
             // The search starts at `start` but sees the bytes before it, so
             // `\b` and `^` at the window's left edge behave as in the whole
             // blob. A small margin past the end keeps a trailing `\b` honest.
@@ -561,7 +591,11 @@ impl Matcher {
             let haystack = &data[..end];
             at = at.max(start);
             while at <= end {
-                let input = Input::new(haystack).range(at..);
+                let input = Input::new(haystack).range(at..).anchored(if anchored {
+                    Anchored::Yes
+                } else {
+                    Anchored::No
+                });
                 if regex.search_slots_with(cache, &input, slots).is_none() {
                     scratch.work += (end - at) as u64;
                     break;
@@ -593,66 +627,10 @@ impl Matcher {
                         span: whole_start..whole_end,
                     });
                 }
-            }
-        }
-    }
-
-    /// [`Matcher::scan_windows`] for a rule whose matches begin with its
-    /// keywords: `hits` holds each hit's start and how far a match from it
-    /// may reach; each is searched anchored at the hit. A hit inside a match
-    /// already found is skipped, as a search over a window would.
-    fn scan_hits(
-        &self,
-        rule_index: usize,
-        data: &[u8],
-        hits: &[(usize, usize)],
-        scratch: &mut Scratch,
-        out: &mut Vec<Match>,
-    ) {
-        let compiled = &self.rules[rule_index];
-        let Ok(regex) = compiled.regex() else {
-            // As in `scan_windows`.
-            return;
-        };
-        let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
-        let slots = &mut scratch.slots;
-        // Hits of different keywords may arrive out of order (the automaton
-        // reports them by where they end).
-        let mut sorted = None;
-        if !hits.is_sorted() {
-            let mut copy = hits.to_vec();
-            copy.sort_unstable();
-            sorted = Some(copy);
-        }
-        let hits = sorted.as_deref().unwrap_or(hits);
-        let mut done = 0;
-        for &(hit, reach) in hits {
-            if hit < done {
-                continue;
-            }
-            let end = (reach + END_MARGIN).min(data.len());
-            let input = Input::new(&data[..end])
-                .range(hit..)
-                .anchored(Anchored::Yes);
-            if regex.search_slots_with(cache, &input, slots).is_none() {
-                scratch.work += (end - hit) as u64;
-                continue;
-            }
-            let slot = |i: usize| slots[i].map(NonMaxUsize::get);
-            let (Some(whole_start), Some(whole_end)) = (slot(0), slot(1)) else {
-                continue;
-            };
-            scratch.work += (whole_end - hit) as u64;
-            done = whole_end.max(whole_start + 1);
-            let (Some(secret_start), Some(secret_end)) = (slot(2), slot(3)) else {
-                continue;
-            };
-            if self.accepts(compiled, &data[secret_start..secret_end]) {
-                out.push(Match {
-                    rule: rule_index,
-                    secret: secret_start..secret_end,
-                    span: whole_start..whole_end,
-                });
+                if anchored {
+                    // The window's one hit is searched.
+                    break;
+                }
             }
         }
     }

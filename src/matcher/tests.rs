@@ -405,3 +405,33 @@ fn anchored_hits_find_what_a_search_of_the_whole_text_finds() {
     }
     assert!(led > 100, "only {led} keyword-led rules");
 }
+
+#[test]
+fn hits_of_a_keyword_led_rule_close_together_are_searched_in_one_pass() {
+    let m = matcher(TWO_RULES);
+    let zeta = m
+        .rules()
+        .iter()
+        .position(|r| r.rule.id == "zeta.key")
+        .unwrap();
+    assert!(m.rules()[zeta].keyword_led());
+    // A line dense with the keyword: one anchored search per hit would read
+    // a window's worth of bytes from every hit (about 75 times the line);
+    // merged windows read it about once.
+    let data = "zeta ".repeat(4000);
+    let mut scratch = Scratch::default();
+    m.scan(data.as_bytes(), &mut scratch, &mut Vec::new());
+    assert!(
+        scratch.regex_bytes() < 2 * data.len() as u64,
+        "{} regex bytes for a {}-byte line",
+        scratch.regex_bytes(),
+        data.len()
+    );
+    // A lone hit is still found, and so is one in a dense run.
+    let key = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    assert_eq!(secrets(&m, &format!("ZETA_KEY={key}")), [key]);
+    assert_eq!(
+        secrets(&m, &format!("zeta zeta ZETA_KEY={key} zeta")),
+        [key]
+    );
+}
