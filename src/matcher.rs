@@ -36,9 +36,6 @@ pub struct CompiledRule {
     regex: OnceLock<Result<meta::Regex, String>>,
     /// Compiled on first use, like `regex`.
     allow: OnceLock<Result<Vec<Regex>, String>>,
-    /// The rule's `after_keyword`, anchored, and the most bytes a match of
-    /// it can span (`None`: unbounded); compiled on first use.
-    after_keyword: OnceLock<Result<Option<AfterKeyword>, String>>,
     stopwords: Vec<Vec<u8>>,
     /// The keyword (lower-case) every match begins with, right after a
     /// word boundary (`\blob…`), when there is one: its hits inside a word
@@ -71,20 +68,6 @@ impl CompiledRule {
             .map_err(String::as_str)
     }
 
-    fn after_keyword(&self) -> Result<Option<&AfterKeyword>, &str> {
-        self.after_keyword
-            .get_or_init(|| {
-                self.rule
-                    .after_keyword
-                    .as_ref()
-                    .map(|a| AfterKeyword::new(a))
-                    .transpose()
-            })
-            .as_ref()
-            .map(Option::as_ref)
-            .map_err(String::as_str)
-    }
-
     fn keyword_led(&self) -> bool {
         *self.keyword_led.get_or_init(|| {
             self.rule.window > 0
@@ -114,9 +97,31 @@ impl CompiledRule {
     }
 }
 
-/// A compiled `after_keyword`.
+/// One `after_keyword` regex of a rule (the rule's only one, or the one for
+/// some of its keywords), compiled on first use.
 #[derive(Debug)]
-struct AfterKeyword {
+struct AfterSlot {
+    rule: u32,
+    pattern: String,
+    compiled: OnceLock<Result<AfterCheck, String>>,
+}
+
+impl AfterSlot {
+    fn check(&self) -> Result<&AfterCheck, &str> {
+        self.compiled
+            .get_or_init(|| AfterCheck::new(&self.pattern))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+/// No `after_keyword` check for a (keyword, rule) pair.
+const NO_CHECK: u32 = u32::MAX;
+
+/// A compiled `after_keyword` regex: anchored, with the most bytes a match
+/// can span (`None`: unbounded).
+#[derive(Debug)]
+struct AfterCheck {
     regex: meta::Regex,
     /// The longest text a match can span: with bounded repetitions, the
     /// check reads no further than this, whatever the window.
@@ -132,8 +137,8 @@ struct AfterKeyword {
 /// The most leading bytes of an `after_keyword` checked before its regex.
 const AFTER_KEYWORD_LEAD: usize = 64;
 
-impl AfterKeyword {
-    fn new(pattern: &str) -> Result<AfterKeyword, String> {
+impl AfterCheck {
+    fn new(pattern: &str) -> Result<AfterCheck, String> {
         let invalid = |e: &dyn std::fmt::Display| format!("invalid after_keyword pattern: {e}");
         let regex =
             crate::rules::compile_test(&format!(r"\A(?:{pattern})")).map_err(|e| invalid(&e))?;
@@ -143,7 +148,7 @@ impl AfterKeyword {
             .build()
             .parse(pattern)
             .map_err(|e| invalid(&e))?;
-        Ok(AfterKeyword {
+        Ok(AfterCheck {
             regex,
             most: hir.properties().maximum_len(),
             lead: leading_bytes(&hir, AFTER_KEYWORD_LEAD),
@@ -184,8 +189,11 @@ pub enum MatcherError {
 pub struct Matcher {
     rules: Vec<CompiledRule>,
     keywords: Keywords,
-    /// For each keyword pattern id, the rules it triggers.
-    keyword_rules: Vec<Vec<u32>>,
+    /// For each keyword pattern id, the rules it triggers, each with the
+    /// index in `after_checks` of what must follow the keyword for that
+    /// rule ([`NO_CHECK`]: nothing).
+    keyword_rules: Vec<Vec<(u32, u32)>>,
+    after_checks: Vec<AfterSlot>,
     /// The multi-part rules whose parts are all loaded.
     multi_part: Vec<MultiPart>,
     /// Per rule: it provides a part of some rule in `multi_part`.
@@ -218,8 +226,8 @@ pub struct Scratch {
     windows: Vec<Vec<Window>>,
     /// Rules that got at least one hit in the current blob.
     touched: Vec<u32>,
-    /// Per rule: this thread's search caches for its pattern and its
-    /// `after_keyword`, made on first use. Owning them avoids the shared
+    /// This thread's search caches, per rule for its pattern and per
+    /// `after_keyword` check, made on first use. Owning them avoids the shared
     /// cache pool a `regex::Regex` takes a lock on for every search.
     pattern_caches: Vec<Option<meta::Cache>>,
     after_caches: Vec<Option<meta::Cache>>,
@@ -300,18 +308,39 @@ impl Matcher {
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_ids: std::collections::HashMap<String, usize> =
             std::collections::HashMap::new();
-        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut keyword_rules: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut after_checks: Vec<AfterSlot> = Vec::new();
         for (index, rule) in set.rules.iter().enumerate() {
+            let first_check = after_checks.len();
             for keyword in &rule.keywords {
                 let lower = keyword.to_ascii_lowercase();
                 let pid = *keyword_ids.entry(lower.clone()).or_insert_with(|| {
-                    keywords.push(lower);
+                    keywords.push(lower.clone());
                     keyword_rules.push(Vec::new());
                     keywords.len() - 1
                 });
-                if !keyword_rules[pid].contains(&(index as u32)) {
-                    keyword_rules[pid].push(index as u32);
+                if keyword_rules[pid].iter().any(|&(r, _)| r == index as u32) {
+                    continue;
                 }
+                // One slot per distinct regex of the rule.
+                let check = match rule.after_keyword.for_keyword(&lower) {
+                    None => NO_CHECK,
+                    Some(pattern) => match after_checks[first_check..]
+                        .iter()
+                        .position(|slot| slot.pattern == pattern)
+                    {
+                        Some(at) => (first_check + at) as u32,
+                        None => {
+                            after_checks.push(AfterSlot {
+                                rule: index as u32,
+                                pattern: pattern.to_string(),
+                                compiled: OnceLock::new(),
+                            });
+                            (after_checks.len() - 1) as u32
+                        }
+                    },
+                };
+                keyword_rules[pid].push((index as u32, check));
             }
         }
         let index_of: std::collections::HashMap<&str, usize> = set
@@ -360,7 +389,6 @@ impl Matcher {
                 hir: OnceLock::new(),
                 regex: OnceLock::new(),
                 allow: OnceLock::new(),
-                after_keyword: OnceLock::new(),
                 word_start: OnceLock::new(),
                 keyword_led: OnceLock::new(),
             })
@@ -373,6 +401,7 @@ impl Matcher {
             rules,
             keywords,
             keyword_rules,
+            after_checks,
             multi_part,
             is_part,
         })
@@ -396,17 +425,24 @@ impl Matcher {
     /// Compiles the rules `which` selects now; returns their errors.
     pub fn compile_where(&self, which: impl Fn(&Rule) -> bool + Sync) -> Vec<String> {
         use rayon::prelude::*;
-        self.rules
+        let selected = |c: &CompiledRule| !c.rule.is_multi_part() && which(&c.rule);
+        let mut errors: Vec<String> = self
+            .rules
             .par_iter()
-            .filter(|c| !c.rule.is_multi_part() && which(&c.rule))
+            .filter(|c| selected(c))
             .filter_map(|c| {
                 c.regex()
                     .err()
                     .or_else(|| c.allow().err())
-                    .or_else(|| c.after_keyword().err())
                     .map(|e| format!("{} ({}): {e}", c.rule.id, c.rule.origin))
             })
-            .collect()
+            .collect();
+        errors.extend(self.after_checks.iter().filter_map(|slot| {
+            let c = &self.rules[slot.rule as usize];
+            let e = slot.check().err().filter(|_| selected(c))?;
+            Some(format!("{} ({}): {e}", c.rule.id, c.rule.origin))
+        }));
+        errors
     }
 
     pub fn rules(&self) -> &[CompiledRule] {
@@ -435,7 +471,11 @@ impl Matcher {
             scratch
                 .pattern_caches
                 .resize_with(self.rules.len(), || None);
-            scratch.after_caches.resize_with(self.rules.len(), || None);
+        }
+        if scratch.after_caches.len() < self.after_checks.len() {
+            scratch
+                .after_caches
+                .resize_with(self.after_checks.len(), || None);
         }
         match &self.keywords {
             Keywords::Prefilter(prefilter) => {
@@ -475,7 +515,7 @@ impl Matcher {
         end: usize,
     ) {
         let len = data.len();
-        for &rule_index in &self.keyword_rules[keyword] {
+        for &(rule_index, check) in &self.keyword_rules[keyword] {
             let compiled = &self.rules[rule_index as usize];
             let (window, lead) = (compiled.rule.window, compiled.rule.lead);
             // A hit inside a word cannot begin a match that starts with
@@ -489,7 +529,7 @@ impl Matcher {
             }
             // A rule whose `after_keyword` does not compile is not filtered;
             // `rules check` and the loader report it.
-            if let Ok(Some(after)) = compiled.after_keyword() {
+            if let Some(Ok(after)) = self.after_checks.get(check as usize).map(AfterSlot::check) {
                 // A match lies within the window, so the text after the
                 // keyword that it needs does too; reading further would only
                 // cost time (see AFTER_KEYWORD_LIMIT).
@@ -501,7 +541,7 @@ impl Matcher {
                 let limit = after.most.map_or(limit, |most| most.min(limit));
                 let haystack = &data[end..(end + limit).min(len)];
                 scratch.work += haystack.len() as u64;
-                let cache = cache_for(&mut scratch.after_caches, rule_index as usize, &after.regex);
+                let cache = cache_for(&mut scratch.after_caches, check as usize, &after.regex);
                 if !after.matches(cache, haystack) {
                     continue;
                 }

@@ -174,12 +174,36 @@ negative_examples = ["ACME = q8k2mx9pl4vr7ty1we3u"]
     let mut set = RuleSet::default();
     set.extend(parse_rule_file("t.toml", toml).unwrap())
         .unwrap();
-    set.rules[0].after_keyword = None;
+    set.rules[0].after_keyword = crate::rules::AfterKeyword::None;
     let unfiltered = Matcher::new(&set).unwrap();
     assert_eq!(
         secrets(&unfiltered, "acme: 'k-q8k2mx9pl4vr7ty1we3u'"),
         vec!["k-q8k2mx9pl4vr7ty1we3u"]
     );
+}
+
+#[test]
+fn a_per_keyword_after_keyword_checks_only_the_hits_of_its_keyword() {
+    // `acme` hits must be followed by `=`; `zenith` hits are not checked.
+    let toml = r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme", "zenith"]
+pattern = '(?i)(?:acme|zenith){{near}}(k-[a-z0-9]{20})'
+examples = ["ACME = k-q8k2mx9pl4vr7ty1we3u", "zenith: k-q8k2mx9pl4vr7ty1we3u"]
+negative_examples = ["ACME = q8k2mx9pl4vr7ty1we3u"]
+
+[rules.after_keyword]
+ACME = '[ 	]*='
+"#;
+    let m = matcher(toml);
+    let key = vec!["k-q8k2mx9pl4vr7ty1we3u"];
+    assert_eq!(secrets(&m, "acme = 'k-q8k2mx9pl4vr7ty1we3u'"), key);
+    assert!(secrets(&m, "acme: 'k-q8k2mx9pl4vr7ty1we3u'").is_empty());
+    assert_eq!(secrets(&m, "zenith: 'k-q8k2mx9pl4vr7ty1we3u'"), key);
+    assert_eq!(secrets(&m, "Zenith = 'k-q8k2mx9pl4vr7ty1we3u'"), key);
 }
 
 #[test]
@@ -242,12 +266,15 @@ fn the_leading_run_never_refuses_what_the_after_keyword_pattern_accepts() {
     let set = RuleSet::builtin().unwrap();
     let mut checked = 0;
     for rule in set.rules.iter().filter(|r| r.after_keyword.is_some()) {
-        let after = AfterKeyword::new(rule.after_keyword.as_ref().unwrap()).unwrap();
-        let mut cache = after.regex.create_cache();
-        for example in &rule.examples {
-            let lower = example.to_ascii_lowercase();
-            for keyword in &rule.keywords {
-                let keyword = keyword.to_ascii_lowercase();
+        for keyword in &rule.keywords {
+            let keyword = keyword.to_ascii_lowercase();
+            let Some(pattern) = rule.after_keyword.for_keyword(&keyword) else {
+                continue;
+            };
+            let after = AfterCheck::new(pattern).unwrap();
+            let mut cache = after.regex.create_cache();
+            for example in &rule.examples {
+                let lower = example.to_ascii_lowercase();
                 for (at, _) in lower.match_indices(&keyword) {
                     let text = &example.as_bytes()[at + keyword.len()..];
                     let input = Input::new(text).anchored(Anchored::Yes).earliest(true);

@@ -330,7 +330,7 @@ fn translate_rule(t: &mut Translation, r: GlRule, label: &str, at: &dyn Fn(&str)
         // Gitleaks runs a rule over the whole file once a keyword is in it.
         window: 0,
         lead: 0,
-        after_keyword: None,
+        after_keyword: crate::rules::AfterKeyword::None,
         fallback: false,
         parts: Vec::new(),
         within_lines: 0,

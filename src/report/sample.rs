@@ -78,7 +78,7 @@ pub fn rule(id: &str, name: &str, provider: &str, till: Option<&str>, references
         stopwords: vec![],
         window: 0,
         lead: 0,
-        after_keyword: None,
+        after_keyword: crate::rules::AfterKeyword::None,
         fallback: false,
         parts: vec![],
         within_lines: 0,

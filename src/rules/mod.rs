@@ -226,8 +226,10 @@ pub struct RuleSpec {
     /// A regex that must match right after a keyword hit (anchored at the
     /// hit's end) for the hit to open a window. Every match of `pattern` must
     /// contain a keyword occurrence followed by text this regex matches.
+    /// Either one regex for every keyword, or a table of one regex per
+    /// keyword (a keyword the table does not name is not checked).
     #[serde(default)]
-    pub after_keyword: Option<Spanned<String>>,
+    pub after_keyword: Option<Spanned<AfterKeywordSpec>>,
     /// A catch-all rule (generic assignments, URLs with passwords): its match
     /// is dropped where a specific rule matched an overlapping secret.
     #[serde(default)]
@@ -240,6 +242,69 @@ pub struct RuleSpec {
     pub severity: Option<Severity>,
     pub examples: Vec<String>,
     pub negative_examples: Vec<String>,
+}
+
+/// `after_keyword` as written: one regex, or a table keyword -> regex.
+#[derive(Debug, Clone)]
+pub enum AfterKeywordSpec {
+    Every(String),
+    Each(std::collections::BTreeMap<String, String>),
+}
+
+impl<'de> Deserialize<'de> for AfterKeywordSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = AfterKeywordSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a regex (a string) or a table of keyword = regex")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(AfterKeywordSpec::Every(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let each =
+                    Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(AfterKeywordSpec::Each(each))
+            }
+        }
+        d.deserialize_any(Either)
+    }
+}
+
+/// What must follow a keyword hit for the hit to open a search window (see
+/// [`RuleSpec::after_keyword`]), templates expanded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AfterKeyword {
+    /// No check: every hit opens a window.
+    #[default]
+    None,
+    /// One check after every keyword.
+    Every(String),
+    /// A check per keyword, `(keyword lower-cased, regex)`, in the rule's
+    /// keyword order; a keyword not listed is not checked.
+    Each(Vec<(String, String)>),
+}
+
+impl AfterKeyword {
+    /// The check after `keyword` (any case), if there is one.
+    pub fn for_keyword(&self, keyword: &str) -> Option<&str> {
+        match self {
+            AfterKeyword::None => None,
+            AfterKeyword::Every(pattern) => Some(pattern),
+            AfterKeyword::Each(each) => each
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(keyword))
+                .map(|(_, p)| p.as_str()),
+        }
+    }
+
+    pub fn is_some(&self) -> bool {
+        *self != AfterKeyword::None
+    }
 }
 
 /// One part of a multi-part rule, as written: `{ name = "id", rule = "aws.access-key-id" }`.
@@ -287,7 +352,7 @@ pub struct Rule {
     /// See [`RuleSpec::lead`]; `window` when the rule sets none.
     pub lead: usize,
     /// See [`RuleSpec::after_keyword`].
-    pub after_keyword: Option<String>,
+    pub after_keyword: AfterKeyword,
     pub fallback: bool,
     /// The parts of a multi-part rule (empty for a rule with a pattern).
     pub parts: Vec<RulePart>,

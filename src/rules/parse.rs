@@ -2,7 +2,10 @@
 //! that name the file, the line and the rule, and TOML errors said in the
 //! file's own terms.
 
-use super::{expand_templates, matches_everything, Rule, RuleError, RuleFile, DEFAULT_WINDOW};
+use super::{
+    expand_templates, matches_everything, AfterKeyword, AfterKeywordSpec, Rule, RuleError,
+    RuleFile, DEFAULT_WINDOW,
+};
 
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
@@ -66,11 +69,36 @@ pub(super) fn parse_rules(
             .after_keyword
             .as_ref()
             .map_or(id_line, |a| line_of(text, a.span().start));
-        let after_keyword = spec
-            .after_keyword
-            .as_ref()
-            .map(|a| expand_templates(a.get_ref()).map_err(|m| rule_err(after_line, m)))
-            .transpose()?;
+        let after_keyword = match spec.after_keyword.as_ref().map(|a| a.get_ref()) {
+            None => AfterKeyword::None,
+            Some(AfterKeywordSpec::Every(pattern)) => {
+                AfterKeyword::Every(expand_templates(pattern).map_err(|m| rule_err(after_line, m))?)
+            }
+            Some(AfterKeywordSpec::Each(each)) => {
+                if let Some(stray) = each
+                    .keys()
+                    .find(|k| !spec.keywords.iter().any(|w| w.eq_ignore_ascii_case(k)))
+                {
+                    return Err(rule_err(
+                        after_line,
+                        format!("after_keyword names `{stray}`, which is not one of the rule's keywords"),
+                    ));
+                }
+                let mut checks = Vec::with_capacity(each.len());
+                for keyword in &spec.keywords {
+                    let lower = keyword.to_ascii_lowercase();
+                    let found = each.iter().find(|(k, _)| k.eq_ignore_ascii_case(keyword));
+                    if let Some((_, pattern)) = found {
+                        if !checks.iter().any(|(k, _)| *k == lower) {
+                            let pattern =
+                                expand_templates(pattern).map_err(|m| rule_err(after_line, m))?;
+                            checks.push((lower, pattern));
+                        }
+                    }
+                }
+                AfterKeyword::Each(checks)
+            }
+        };
         // Parse only (cheap); the matcher compiles a rule the first time a
         // blob contains one of its keywords, so startup stays in milliseconds.
         if check_patterns {
@@ -87,7 +115,12 @@ pub(super) fn parse_rules(
                     format!("pattern must have exactly one capture group (the secret), found {groups}; use (?:...) for grouping"),
                 ));
             }
-            if let Some(after) = &after_keyword {
+            let afters: Vec<&str> = match &after_keyword {
+                AfterKeyword::None => Vec::new(),
+                AfterKeyword::Every(pattern) => vec![pattern],
+                AfterKeyword::Each(each) => each.iter().map(|(_, p)| p.as_str()).collect(),
+            };
+            for after in afters {
                 regex_syntax::ParserBuilder::new()
                     .unicode(false)
                     .utf8(false)
@@ -262,7 +295,7 @@ fn multi_part_rule(
         stopwords: Vec::new(),
         window: DEFAULT_WINDOW,
         lead: DEFAULT_WINDOW,
-        after_keyword: None,
+        after_keyword: super::AfterKeyword::None,
         fallback: false,
         parts: spec
             .parts

@@ -363,3 +363,41 @@ negative_examples = ["tk_"]
     .unwrap_err();
     assert_eq!(err.line, Some(5), "{err}");
 }
+
+#[test]
+fn after_keyword_is_one_regex_or_one_per_keyword() {
+    let two = GOOD.replace(
+        "keywords = [\"acme_\"]",
+        "keywords = [\"acme_\", \"ACME-\"]",
+    );
+    let every = two.replacen("pattern =", "after_keyword = '[a-z]'\npattern =", 1);
+    let rules = parse_rule_file("e.toml", &every).unwrap();
+    assert_eq!(rules[0].after_keyword, AfterKeyword::Every("[a-z]".into()));
+    assert_eq!(rules[0].after_keyword.for_keyword("acme-"), Some("[a-z]"));
+
+    let each = format!("{two}\n[rules.after_keyword]\nACME_ = '[a-z0-9]{{16}}'\n");
+    let rules = parse_rule_file("t.toml", &each).unwrap();
+    assert_eq!(
+        rules[0].after_keyword,
+        AfterKeyword::Each(vec![("acme_".into(), "[a-z0-9]{16}".into())])
+    );
+    assert_eq!(
+        rules[0].after_keyword.for_keyword("Acme_"),
+        Some("[a-z0-9]{16}")
+    );
+    assert_eq!(rules[0].after_keyword.for_keyword("acme-"), None);
+
+    let stray = format!("{two}\n[rules.after_keyword]\nacme = '[a-z]'\n");
+    let msg = parse_rule_file("s.toml", &stray).unwrap_err().to_string();
+    assert!(
+        msg.starts_with("s.toml:11: rule `acme.api-key`: after_keyword names `acme`, which is not one of the rule's keywords"),
+        "{msg}"
+    );
+    let broken = format!("{two}\n[rules.after_keyword]\nacme_ = '[a-z'\n");
+    let msg = parse_rule_file("b.toml", &broken).unwrap_err().to_string();
+    assert!(msg.contains("invalid after_keyword pattern"), "{msg}");
+    let number = two.replacen("pattern =", "after_keyword = 3\npattern =", 1);
+    let msg = parse_rule_file("n.toml", &number).unwrap_err().to_string();
+    assert!(msg.starts_with("n.toml:7: "), "{msg}");
+    assert!(msg.contains("after_keyword"), "{msg}");
+}
