@@ -22,7 +22,7 @@ use crate::prefilter::Prefilter;
 use crate::rules::{Rule, RuleSet};
 #[cfg(test)]
 pub(crate) use shape::word_start_keyword;
-use shape::{is_word_byte, leading_bytes, word_start_of, ByteSet};
+use shape::{has_run, is_word_byte, leading_bytes, word_start_of, ByteSet};
 
 /// A rule compiled for matching.
 #[derive(Debug)]
@@ -46,6 +46,10 @@ pub struct CompiledRule {
     /// searched anchored, one by one, instead of in windows around them.
     /// Read from the pattern on first use.
     keyword_led: OnceLock<bool>,
+    /// A run of bytes every match contains ([`shape::required_run`]): a
+    /// window without one is not searched. Read from the pattern on first
+    /// use.
+    required_run: OnceLock<Option<(ByteSet, usize)>>,
 }
 
 impl CompiledRule {
@@ -75,6 +79,12 @@ impl CompiledRule {
                     .hir()
                     .is_ok_and(|hir| shape::keyword_led(hir, &self.rule.keywords))
         })
+    }
+
+    fn required_run(&self) -> Option<&(ByteSet, usize)> {
+        self.required_run
+            .get_or_init(|| shape::required_run(self.hir().ok()?))
+            .as_ref()
     }
 
     fn word_start(&self) -> Option<&[u8]> {
@@ -391,6 +401,7 @@ impl Matcher {
                 allow: OnceLock::new(),
                 word_start: OnceLock::new(),
                 keyword_led: OnceLock::new(),
+                required_run: OnceLock::new(),
             })
             .collect();
         let keywords = match Prefilter::new(&keywords) {
@@ -604,15 +615,10 @@ impl Matcher {
         out: &mut Vec<Match>,
     ) {
         let compiled = &self.rules[rule_index];
-        let Ok(regex) = compiled.regex() else {
-            // User rules are compiled when loaded and built-in ones by the
-            // test suite, so this is unreachable in practice.
-            return;
-        };
-        let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
         let slots = &mut scratch.slots;
         let whole_blob = compiled.rule.window == 0;
         let keyword_led = compiled.keyword_led();
+        let required_run = compiled.required_run();
         // Windows overlap where merging stopped at MERGE_SPANS, and the
         // margin past one window's end may reach into the next: never search
         // again where a match already ended.
@@ -628,6 +634,21 @@ impl Matcher {
             // `\b` and `^` at the window's left edge behave as in the whole
             // blob. A small margin past the end keeps a trailing `\b` honest.
             let end = (end + END_MARGIN).min(data.len());
+            // A match found here lies in `start..end`, and so does the run
+            // every match contains.
+            if let Some((set, min)) = required_run {
+                if !has_run(&data[start.min(end)..end], set, *min) {
+                    continue;
+                }
+            }
+            // Compiled here, not before the loop: a rule none of whose
+            // windows holds the run is never compiled.
+            let Ok(regex) = compiled.regex() else {
+                // User rules are compiled when loaded and built-in ones by
+                // the test suite, so this is unreachable in practice.
+                return;
+            };
+            let cache = cache_for(&mut scratch.pattern_caches, rule_index, regex);
             let haystack = &data[..end];
             at = at.max(start);
             while at <= end {

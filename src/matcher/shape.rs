@@ -11,7 +11,7 @@ use regex_syntax::hir::{Class, Hir, HirKind, Look};
 pub(super) struct ByteSet([u64; 4]);
 
 impl ByteSet {
-    fn of_ranges(ranges: impl IntoIterator<Item = (u8, u8)>) -> ByteSet {
+    pub(super) fn of_ranges(ranges: impl IntoIterator<Item = (u8, u8)>) -> ByteSet {
         let mut set = ByteSet([0; 4]);
         for (start, end) in ranges {
             for b in start..=end {
@@ -283,4 +283,84 @@ impl Openings<'_> {
         }
         (out.len() <= MOST_OPENINGS).then_some(out)
     }
+}
+
+/// The fewest bytes in a row, from one set, that a required run must span
+/// to be worth checking for: shorter runs are in most text anyway.
+const MIN_REQUIRED_RUN: usize = 12;
+
+/// A run of bytes every match of `hir` contains: the longest class
+/// repeated a fixed minimum number of times on every path through the
+/// pattern (`[a-f0-9]{64}` in `(?i)together{{near}}([a-f0-9]{64})\b`), as
+/// the class's bytes and that minimum; `None` when there is none of at
+/// least [`MIN_REQUIRED_RUN`] bytes. A window without such a run holds no
+/// match, so it is not searched: a cheap scan instead of the regex, which
+/// for a `{{near}}` rule costs microseconds per window.
+pub(super) fn required_run(hir: &Hir) -> Option<(ByteSet, usize)> {
+    longest_required_run(hir).filter(|&(_, min)| min >= MIN_REQUIRED_RUN)
+}
+
+fn longest_required_run(hir: &Hir) -> Option<(ByteSet, usize)> {
+    match hir.kind() {
+        HirKind::Capture(capture) => longest_required_run(&capture.sub),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .filter_map(longest_required_run)
+            .max_by_key(|&(_, min)| min),
+        HirKind::Repetition(rep) if rep.min >= 1 => match rep.sub.kind() {
+            HirKind::Class(class) => Some((class_bytes(class), rep.min as usize)),
+            _ => longest_required_run(&rep.sub),
+        },
+        _ => None,
+    }
+}
+
+/// Every byte a match of `class` can contain: a Unicode class's non-ASCII
+/// characters as all the bytes of UTF-8 sequences.
+fn class_bytes(class: &Class) -> ByteSet {
+    match class {
+        Class::Bytes(bytes) => {
+            ByteSet::of_ranges(bytes.ranges().iter().map(|r| (r.start(), r.end())))
+        }
+        Class::Unicode(unicode) => {
+            let ascii = unicode
+                .ranges()
+                .iter()
+                .filter(|r| r.start() <= '\x7f')
+                .map(|r| (r.start() as u8, r.end().min('\x7f') as u8));
+            let wide = unicode.ranges().iter().any(|r| r.end() > '\x7f');
+            ByteSet::of_ranges(ascii.chain(wide.then_some((0x80, 0xff))))
+        }
+    }
+}
+
+/// Whether `hay` holds `min` bytes of `set` in a row. Probes one byte in
+/// every `min` and reads around a probe only where it is in the set, so
+/// text without such a run costs about `hay.len() / min` lookups.
+pub(super) fn has_run(hay: &[u8], set: &ByteSet, min: usize) -> bool {
+    debug_assert!(min >= 1);
+    let mut probe = min - 1;
+    while probe < hay.len() {
+        if !set.contains(hay[probe]) {
+            probe += min;
+            continue;
+        }
+        // The run through `probe`: back to its start (no further than a
+        // run of `min` could begin), then forward.
+        let mut start = probe;
+        while start + min > probe + 1 && start > 0 && set.contains(hay[start - 1]) {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < start + min && end < hay.len() && set.contains(hay[end]) {
+            end += 1;
+        }
+        if end - start >= min {
+            return true;
+        }
+        // `hay[end]` (or the end of `hay`) is not in the set: the next run
+        // starts after it and ends `min` bytes later at the earliest.
+        probe = end + min;
+    }
+    false
 }
