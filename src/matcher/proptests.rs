@@ -144,3 +144,21 @@ fn the_pieces_hold_real_matches() {
     }
     assert!(out.len() > 100, "{} matches", out.len());
 }
+
+proptest! {
+    /// The probing run search agrees with a byte-by-byte count.
+    #[test]
+    fn has_run_finds_a_run_exactly_when_there_is_one(
+        hay in proptest::collection::vec(proptest::sample::select(b"ab-".to_vec()), 0..300),
+        min in 1usize..40,
+    ) {
+        let set = shape::ByteSet::of_ranges([(b'a', b'b')]);
+        let mut longest = 0;
+        let mut current = 0;
+        for &b in &hay {
+            current = if set.contains(b) { current + 1 } else { 0 };
+            longest = longest.max(current);
+        }
+        prop_assert_eq!(shape::has_run(&hay, &set, min), longest >= min);
+    }
+}

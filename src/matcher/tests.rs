@@ -462,3 +462,93 @@ fn hits_of_a_keyword_led_rule_close_together_are_searched_in_one_pass() {
         [key]
     );
 }
+
+/// [`shape::required_run`] of a pattern, as (bytes of the set, length).
+fn required(pattern: &str) -> Option<(Vec<u8>, usize)> {
+    let hir =
+        crate::rules::parse_pattern(&crate::rules::expand_templates(pattern).unwrap()).unwrap();
+    shape::required_run(&hir).map(|(set, min)| (set.bytes().collect(), min))
+}
+
+#[test]
+fn the_run_every_match_contains_is_read_from_the_pattern() {
+    let hex: Vec<u8> = (b'0'..=b'9').chain(b'a'..=b'f').collect();
+    assert_eq!(
+        required(r"(?i)together{{near}}([a-f0-9]{64})\b"),
+        // `(?i)` folds the class: both cases of a-f.
+        Some((
+            (b'0'..=b'9')
+                .chain(b'A'..=b'F')
+                .chain(b'a'..=b'f')
+                .collect(),
+            64
+        ))
+    );
+    // The longest of the runs in a row; a repetition counts its minimum.
+    assert_eq!(
+        required(r"\b(pat[A-Za-z0-9]{14}\.[0-9a-f]{64})\b"),
+        Some((hex.clone(), 64))
+    );
+    assert_eq!(required(r"x([0-9a-f]{20,40})"), Some((hex.clone(), 20)));
+    assert_eq!(required(r"(?:k([0-9a-f]{16})){2}"), Some((hex, 16)));
+    // A run on one branch only, an optional one, or a short one: none.
+    assert_eq!(required(r"(?:a|[0-9a-f]{32})(x)"), None);
+    assert_eq!(required(r"k([0-9a-f]{32})?"), None);
+    assert_eq!(required(r"k([0-9a-f]{8})"), None);
+    // A Unicode class stands for all the bytes of its UTF-8 sequences.
+    let (set, 12) = required(r"(?u)k(\w{12})").unwrap() else {
+        panic!("no run")
+    };
+    assert!(set.contains(&b'_') && set.contains(&0x80) && set.contains(&0xff));
+}
+
+#[test]
+fn every_match_of_a_built_in_rule_holds_its_required_run() {
+    // On all examples and negatives: each match of the pattern over the
+    // text contains the run, so skipping windows without one loses nothing.
+    let set = RuleSet::builtin().unwrap();
+    let m = Matcher::new(&set).unwrap();
+    let mut checked = 0;
+    for compiled in m.rules() {
+        let Some((run, min)) = compiled.required_run() else {
+            continue;
+        };
+        let regex = compiled.regex().unwrap();
+        let texts = compiled.rule.examples.iter();
+        for text in texts.chain(&compiled.rule.negative_examples) {
+            for found in regex.find_iter(text.as_bytes()) {
+                checked += 1;
+                assert!(
+                    has_run(&text.as_bytes()[found.range()], run, *min),
+                    "{}: {text:?}",
+                    compiled.rule.id
+                );
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} matches checked");
+}
+
+#[test]
+fn a_window_without_the_required_run_is_not_searched() {
+    let toml = r#"
+[[rules]]
+id = "acme.key"
+name = "Acme key"
+provider = "Acme"
+keywords = ["acme"]
+pattern = '(?i)acme{{near}}([0-9a-f]{32})\b'
+examples = ["ACME_KEY = 0f3c9a7d2b4e6f8a1c3e5d7b9f0a2c4e"]
+negative_examples = ["ACME_KEY = 0f3c9a7d2b4e6f8a1c3e5d7b9f0a2c4"]
+"#;
+    let m = matcher(toml);
+    let prose = "acme together with acme and acme: a line of prose. ".repeat(40);
+    let mut scratch = Scratch::default();
+    m.scan(prose.as_bytes(), &mut scratch, &mut Vec::new());
+    // Only the after_keyword-free probe of the run: no regex work at all.
+    assert_eq!(scratch.regex_bytes(), 0);
+    assert_eq!(
+        secrets(&m, "acme_key = '0f3c9a7d2b4e6f8a1c3e5d7b9f0a2c4e'"),
+        vec!["0f3c9a7d2b4e6f8a1c3e5d7b9f0a2c4e"]
+    );
+}
