@@ -449,8 +449,9 @@ impl Matcher {
             })
             .collect();
         errors.extend(self.after_checks.iter().filter_map(|slot| {
+            // Only the selected rules' checks are compiled.
             let c = &self.rules[slot.rule as usize];
-            let e = slot.check().err().filter(|_| selected(c))?;
+            let e = selected(c).then(|| slot.check().err()).flatten()?;
             Some(format!("{} ({}): {e}", c.rule.id, c.rule.origin))
         }));
         errors

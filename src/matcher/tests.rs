@@ -552,3 +552,22 @@ negative_examples = ["ACME_KEY = 0f3c9a7d2b4e6f8a1c3e5d7b9f0a2c4"]
         vec!["0f3c9a7d2b4e6f8a1c3e5d7b9f0a2c4e"]
     );
 }
+
+#[test]
+fn compiling_the_user_rules_leaves_the_built_in_ones_for_later() {
+    // Start-up compiles only user rules; a built-in rule's pattern and
+    // after_keyword checks compile at its first keyword hit.
+    let set = RuleSet::builtin().unwrap();
+    let m = Matcher::new(&set).unwrap();
+    assert!(m.compile_where(|r| !r.builtin).is_empty());
+    assert!(m
+        .after_checks
+        .iter()
+        .all(|slot| slot.compiled.get().is_none()));
+    assert!(m.rules().iter().all(|c| c.regex.get().is_none()));
+    assert!(m.compile_all().is_empty());
+    assert!(m
+        .after_checks
+        .iter()
+        .all(|slot| slot.compiled.get().is_some()));
+}
